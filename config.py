@@ -1,0 +1,151 @@
+"""Configuration classes; every setting comes from the environment."""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+from typing import Any
+
+from flask import Flask
+
+BASE_DIR = os.path.abspath(os.path.dirname(__file__))
+
+
+def _env_int(name: str, default: int) -> int:
+    """Read an integer from the environment, falling back to ``default``."""
+    value = os.environ.get(name)
+    return int(value) if value not in (None, "") else default
+
+
+def _env_float(name: str, default: float) -> float:
+    """Read a float from the environment, falling back to ``default``."""
+    value = os.environ.get(name)
+    return float(value) if value not in (None, "") else default
+
+
+def _env_bool(name: str, default: bool = False) -> bool:
+    """Read a boolean flag (1/true/yes/on) from the environment."""
+    value = os.environ.get(name)
+    if value in (None, ""):
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _env_list(name: str, default: list[str]) -> list[str]:
+    """Read a comma-separated list from the environment."""
+    value = os.environ.get(name)
+    if value in (None, ""):
+        return default
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def database_url(default: str) -> str:
+    """Return DATABASE_URL normalised for SQLAlchemy (Heroku still says postgres://)."""
+    url = os.environ.get("DATABASE_URL") or default
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://") :]
+    return url
+
+
+class Config:
+    """Settings shared by every environment."""
+
+    SECRET_KEY = (
+        os.environ.get("SECRET_KEY") or "dev-secret-key-change-me-in-production"
+    )
+    JWT_SECRET_KEY = (
+        os.environ.get("JWT_SECRET_KEY")
+        or "dev-jwt-secret-change-me-in-production-please"
+    )
+    JWT_ACCESS_TOKEN_EXPIRES = timedelta(seconds=_env_int("ACCESS_TOKEN_TTL", 900))
+    JWT_REFRESH_TOKEN_EXPIRES = timedelta(
+        seconds=_env_int("REFRESH_TOKEN_TTL", 30 * 24 * 3600)
+    )
+    JWT_TOKEN_LOCATION = ["headers"]
+    JWT_ERROR_MESSAGE_KEY = "message"
+
+    SQLALCHEMY_DATABASE_URI = database_url(
+        "sqlite:///" + os.path.join(BASE_DIR, "switchboard.db")
+    )
+    SQLALCHEMY_TRACK_MODIFICATIONS = False
+    SQLALCHEMY_ENGINE_OPTIONS: dict[str, Any] = {"pool_pre_ping": True}
+    DB_POOL_SIZE = _env_int("DB_POOL_SIZE", 10)
+
+    MESSAGE_QUEUE_URL = os.environ.get("MESSAGE_QUEUE_URL") or None
+    MESSAGE_QUEUE_CHANNEL = os.environ.get("MESSAGE_QUEUE_CHANNEL", "switchboard")
+    CORS_ALLOWED_ORIGINS = _env_list("CORS_ALLOWED_ORIGINS", ["*"])
+    SOCKETIO_ASYNC_MODE = os.environ.get("SOCKETIO_ASYNC_MODE", "eventlet")
+    PING_INTERVAL = _env_float("PING_INTERVAL", 25.0)
+    PING_TIMEOUT = _env_float("PING_TIMEOUT", 20.0)
+    MAX_PAYLOAD_BYTES = _env_int("MAX_PAYLOAD_BYTES", 64 * 1024)
+    # Off by default: eventlet compresses every frame for every client once a
+    # browser offers permessage-deflate (6x memory per connection, ~5x slower
+    # fan-out, measured; see DESIGN.md section 1).
+    WEBSOCKET_COMPRESSION = _env_bool("WEBSOCKET_COMPRESSION", False)
+
+    PORT = _env_int("PORT", 5000)
+    HOST = os.environ.get("HOST", "0.0.0.0")
+    MAX_CONNECTIONS = _env_int("MAX_CONNECTIONS", 10000)
+    LISTEN_BACKLOG = _env_int("LISTEN_BACKLOG", 2048)
+
+    MAX_CONNECTIONS_PER_USER = _env_int("MAX_CONNECTIONS_PER_USER", 5)
+    CLIENT_EVENTS_PER_SECOND = _env_float("CLIENT_EVENTS_PER_SECOND", 20.0)
+    CLIENT_EVENTS_BURST = _env_int("CLIENT_EVENTS_BURST", 40)
+    MAX_ERRORS_PER_CONNECTION = _env_int("MAX_ERRORS_PER_CONNECTION", 50)
+
+    REPLAY_MAX_EVENTS = _env_int("REPLAY_MAX_EVENTS", 10000)
+    REPLAY_MAX_AGE = _env_int("REPLAY_MAX_AGE", 24 * 3600)
+    EVENT_RETENTION = _env_int("EVENT_RETENTION", 7 * 24 * 3600)
+    IDEMPOTENCY_WINDOW = _env_int("IDEMPOTENCY_WINDOW", 24 * 3600)
+    PUBLISH_BATCH_MAX = _env_int("PUBLISH_BATCH_MAX", 500)
+
+    TESTING = False
+    DEBUG = False
+
+    @classmethod
+    def init_app(cls, app: Flask) -> None:
+        """Hook for environment-specific checks; nothing to do by default."""
+
+
+class DevelopmentConfig(Config):
+    """Local development: SQLite file next to the code."""
+
+    DEBUG = False
+
+
+class TestingConfig(Config):
+    """In-process unit tests: in-memory database, no message queue."""
+
+    TESTING = True
+    SQLALCHEMY_DATABASE_URI = database_url("sqlite://")
+    MESSAGE_QUEUE_URL = None
+    SOCKETIO_ASYNC_MODE = "threading"
+
+
+class ProductionConfig(Config):
+    """Production: secrets and CORS origins must be given explicitly."""
+
+    CORS_ALLOWED_ORIGINS = _env_list("CORS_ALLOWED_ORIGINS", [])
+
+    @classmethod
+    def init_app(cls, app: Flask) -> None:
+        """Refuse to start without secrets or with a wildcard CORS origin."""
+        missing = [
+            name
+            for name in ("SECRET_KEY", "JWT_SECRET_KEY")
+            if not os.environ.get(name)
+        ]
+        if missing:
+            raise RuntimeError(
+                "production refuses to start without " + ", ".join(missing)
+            )
+        if "*" in app.config["CORS_ALLOWED_ORIGINS"]:
+            raise RuntimeError("production refuses CORS_ALLOWED_ORIGINS=*")
+
+
+config: dict[str, type[Config]] = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+    "default": DevelopmentConfig,
+}

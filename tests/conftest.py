@@ -1,0 +1,130 @@
+"""Fixtures: in-process ``app``/``client``/``runner``, and the live server.
+
+Live tests share one session-scoped server (``server``) and isolate themselves by
+building a fresh tenant tree per test (``world``). Tests that must restart, kill or
+reconfigure a server use ``server_factory``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskCliRunner
+
+from tests.live import (
+    ServerProcess,
+    SocketRecorder,
+    World,
+    base_env,
+    build_world,
+    prepare_database,
+)
+from webapp import create_app
+from webapp.extensions import db
+
+
+@pytest.fixture
+def app() -> Iterator[Flask]:
+    """An in-process app on an in-memory database (threading mode)."""
+    app = create_app("testing")
+    with app.app_context():
+        db.create_all()
+        yield app
+        db.session.remove()
+        db.drop_all()
+
+
+@pytest.fixture
+def runner(app: Flask) -> FlaskCliRunner:
+    """CLI runner for the in-process app."""
+    return app.test_cli_runner()
+
+
+class LiveServer:
+    """A running server plus the seed data its database was prepared with."""
+
+    def __init__(self, process: ServerProcess, seed: dict[str, Any], env: dict[str, str]):
+        self.process = process
+        self.seed = seed
+        self.env = env
+
+    @property
+    def url(self) -> str:
+        """Base URL."""
+        return self.process.url
+
+
+def _sqlite_env(directory: Path, extra: dict[str, str] | None = None) -> dict[str, str]:
+    return base_env(f"sqlite:///{directory / 'switchboard.db'}", extra)
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """The shared live server (``python wsgi.py``, eventlet, SQLite)."""
+    directory = tmp_path_factory.mktemp("live")
+    env = _sqlite_env(directory, {"TEST_LOG_DIR": str(directory)})
+    seed = prepare_database(env)
+    process = ServerProcess(env).start()
+    yield LiveServer(process, seed, env)
+    process.stop()
+
+
+@pytest.fixture
+def server_factory(
+    tmp_path: Path,
+) -> Iterator[Callable[..., LiveServer]]:
+    """Start dedicated servers with extra env; all are stopped after the test."""
+    started: list[ServerProcess] = []
+
+    def start(extra: dict[str, str] | None = None, database_url: str | None = None,
+              seed: bool = True) -> LiveServer:
+        env = (
+            base_env(database_url, extra)
+            if database_url
+            else _sqlite_env(tmp_path, extra)
+        )
+        env.setdefault("TEST_LOG_DIR", str(tmp_path))
+        seed_data = prepare_database(env) if seed else {}
+        process = ServerProcess(env).start()
+        started.append(process)
+        return LiveServer(process, seed_data, env)
+
+    yield start
+    for process in started:
+        process.stop()
+
+
+@pytest.fixture
+def world(server: LiveServer) -> World:
+    """A fresh MSP with two client tenants, users and keys on the shared server."""
+    return build_world(server.url, server.seed)
+
+
+@pytest.fixture
+def sockets() -> Iterator[Callable[..., SocketRecorder]]:
+    """Make ``SocketRecorder``s; all are disconnected after the test."""
+    made: list[SocketRecorder] = []
+
+    def make(**kwargs: Any) -> SocketRecorder:
+        recorder = SocketRecorder(**kwargs)
+        made.append(recorder)
+        return recorder
+
+    yield make
+    for recorder in made:
+        recorder.disconnect()
+
+
+def require_service(name: str, url: str | None) -> str:
+    """Skip when a service is absent, or fail when REQUIRE_SERVICES=1 (CI)."""
+    if url:
+        return url
+    message = f"{name} is not configured"
+    if os.environ.get("REQUIRE_SERVICES") == "1":
+        pytest.fail(message + " but REQUIRE_SERVICES=1")
+    pytest.skip(message)

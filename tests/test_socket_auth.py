@@ -1,0 +1,113 @@
+"""Socket connect authentication: every refusal has its DESIGN section 6 code."""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+
+import pytest
+from flask_jwt_extended import create_access_token
+
+from tests.live import Api, SocketRecorder, World, connect_refusal, login
+from webapp import create_app
+
+
+def _forged_token(secret: str, claims: dict[str, object], expires: timedelta) -> str:
+    """Sign a token in-process with the given secret (to forge or expire tokens)."""
+    app = create_app("testing")
+    app.config["JWT_SECRET_KEY"] = secret
+    with app.app_context():
+        return create_access_token(identity="1", additional_claims=claims,
+                                   expires_delta=expires)
+
+
+@pytest.mark.parametrize("namespace", ["/engagement", "/events", "/system", "/dashboard"])
+def test_missing_token_is_refused_on_every_namespace(world: World, namespace: str) -> None:
+    error = connect_refusal(world.url, {}, namespace)
+    assert error["message"] == "missing_token"
+    assert error["data"]["message"]
+
+
+def test_no_auth_at_all_is_refused(world: World) -> None:
+    assert connect_refusal(world.url, None)["message"] == "missing_token"
+
+
+def test_malformed_token_is_refused(world: World) -> None:
+    assert connect_refusal(world.url, {"token": "not.a.jwt"})["message"] == "invalid_token"
+
+
+def test_non_string_token_is_refused(world: World) -> None:
+    assert connect_refusal(world.url, {"token": 12345})["message"] == "invalid_token"
+
+
+def test_token_signed_with_another_key_is_refused(world: World) -> None:
+    token = _forged_token("some-other-secret-key-that-is-long-enough-xx",
+                          {"tenant_id": world.tenant_a["id"], "role": "admin"},
+                          timedelta(minutes=5))
+    assert connect_refusal(world.url, {"token": token})["message"] == "invalid_token"
+
+
+def test_expired_token_is_refused(world: World, server) -> None:  # type: ignore[no-untyped-def]
+    token = _forged_token(server.env["JWT_SECRET_KEY"],
+                          {"tenant_id": world.tenant_a["id"], "role": "client"},
+                          timedelta(seconds=-30))
+    assert connect_refusal(world.url, {"token": token})["message"] == "token_expired"
+
+
+def test_refresh_token_is_refused_at_socket_connect(world: World) -> None:
+    error = connect_refusal(world.url, {"token": world.user_a.refresh_token})
+    assert error["message"] == "wrong_token_type"
+
+
+def test_revoked_token_is_refused_at_socket_connect(world: World) -> None:
+    member = world.add_user(world.tenant_a["id"])
+    assert world.api(member).post("/api/auth/logout").status_code == 204
+    error = connect_refusal(world.url, {"token": member.access_token})
+    assert error["message"] == "token_revoked"
+
+
+def test_logout_disconnects_that_tokens_live_sockets(world: World, sockets) -> None:  # type: ignore[no-untyped-def]
+    member = world.add_user(world.tenant_a["id"])
+    other_session = login(world.url, member.email, member.password)["access_token"]
+    doomed = sockets().connect(world.url, member.access_token, ["/engagement", "/events"])
+    survivor = sockets().connect(world.url, other_session, ["/engagement"])
+    assert world.api(member).post("/api/auth/logout").status_code == 204
+    deadline = time.monotonic() + 5
+    while doomed.client.connected and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not doomed.client.connected
+    assert survivor.client.connected
+    assert Api(world.url, token=member.access_token).get("/api/auth/me").status_code == 401
+
+
+def test_welcome_payload_describes_the_connection(world: World, sockets) -> None:  # type: ignore[no-untyped-def]
+    recorder = sockets().connect(world.url, world.user_a.access_token, ["/events"])
+    (welcome,) = recorder.wait_for("welcome", namespace="/events")
+    assert welcome["namespace"] == "/events"
+    assert welcome["sid"] == recorder.client.get_sid("/events")
+    assert welcome["user"] == {
+        "id": world.user_a.id,
+        "name": world.user_a.email.split("@")[0],
+        "role": "client",
+        "tenant_id": world.tenant_a["id"],
+    }
+    assert welcome["heartbeat"] == {"interval": 25000, "timeout": 20000}
+    assert welcome["server_time"].endswith("Z")
+
+
+def test_unknown_client_event_gets_an_error_ack(world: World, sockets) -> None:  # type: ignore[no-untyped-def]
+    recorder = sockets().connect(world.url, world.user_a.access_token, ["/engagement"])
+    ack = recorder.call("no_such_event", {"x": 1})
+    assert ack == {"ok": False, "error": {"code": "unknown_event",
+                                          "message": "no such event 'no_such_event'"}}
+    assert recorder.client.connected
+
+
+def test_refused_connection_leaves_nothing_registered(world: World) -> None:
+    before = Api(world.url).get("/ws/status").json()["active_connections"]
+    for _ in range(3):
+        connect_refusal(world.url, {"token": "garbage"})
+    after = Api(world.url).get("/ws/status").json()["active_connections"]
+    assert after == before
+    recorder = SocketRecorder()
+    assert recorder.client.connected is False

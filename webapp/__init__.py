@@ -1,0 +1,108 @@
+"""Switchboard: a multi-tenant real-time server for Flask stacks."""
+
+from __future__ import annotations
+
+import logging
+import os
+
+from flask import Flask
+
+from config import config
+
+
+def create_app(config_name: str | None = None) -> Flask:
+    """Create the app: config, extensions, blueprints, errors, sockets, cli.
+
+    ``config_name`` is one of ``development``, ``testing``, ``production``; by default
+    it comes from ``APP_CONFIG``.
+    """
+    app = Flask(__name__)
+    name = config_name or os.environ.get("APP_CONFIG", "development")
+    config_class = config[name]
+    app.config.from_object(config_class)
+    config_class.init_app(app)
+    _configure_logging(app)
+
+    register_extensions(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_sockets(app)
+    register_commands(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    """Bind the unbound extensions to this app."""
+    from webapp.auth.tokens import register_jwt_callbacks
+    from webapp.extensions import db, jwt, migrate
+    from webapp.services.connections import init_connections
+
+    uri = app.config["SQLALCHEMY_DATABASE_URI"]
+    if not uri.startswith("sqlite"):
+        # Size the pool for many concurrent greenlets, not a handful of threads.
+        options = dict(app.config["SQLALCHEMY_ENGINE_OPTIONS"])
+        options.setdefault("pool_size", app.config["DB_POOL_SIZE"])
+        options.setdefault("max_overflow", app.config["DB_POOL_SIZE"] * 2)
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+    db.init_app(app)
+    migrate.init_app(
+        app, db, directory=os.path.join(os.path.dirname(app.root_path), "migrations")
+    )
+    jwt.init_app(app)
+    register_jwt_callbacks(app)
+    init_connections(app)
+    if uri.startswith("sqlite"):
+        _enable_sqlite_wal(app)
+
+
+def register_blueprints(app: Flask) -> None:
+    """REST API and pages."""
+    from webapp.api import register_blueprints as register_api
+
+    register_api(app)
+
+
+def register_errorhandlers(app: Flask) -> None:
+    """One JSON error shape for every error."""
+    from webapp.errors import register_error_handlers
+
+    register_error_handlers(app)
+
+
+def register_sockets(app: Flask) -> None:
+    """The Socket.IO server, mounted on the same WSGI app."""
+    from webapp.realtime import init_socketio
+
+    init_socketio(app)
+
+
+def register_commands(app: Flask) -> None:
+    """Flask CLI commands."""
+    from webapp.cli import register_cli
+
+    register_cli(app)
+
+
+def _configure_logging(app: Flask) -> None:
+    level = os.environ.get("LOG_LEVEL", "INFO").upper()
+    logging.basicConfig(
+        level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+
+
+def _enable_sqlite_wal(app: Flask) -> None:
+    """WAL lets readers proceed while the one writer commits; busy_timeout waits."""
+    from sqlalchemy import event
+
+    from webapp.extensions import db
+
+    with app.app_context():
+        engine = db.engine
+
+        @event.listens_for(engine, "connect")
+        def _on_connect(dbapi_connection, _record):  # type: ignore[no-untyped-def]
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA busy_timeout=10000")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.close()

@@ -1,0 +1,39 @@
+"""REST blueprints."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from webapp.api import (
+    agent_runs,
+    auth,
+    dashboard,
+    engagements,
+    history,
+    ops,
+    publish,
+    security,
+    sessions,
+    system,
+    tenants,
+)
+
+BLUEPRINTS = (
+    auth.bp,
+    tenants.bp,
+    publish.bp,
+    history.bp,
+    ops.bp,
+    engagements.bp,
+    sessions.bp,
+    security.bp,
+    agent_runs.bp,
+    system.bp,
+    dashboard.bp,
+)
+
+
+def register_blueprints(app: Flask) -> None:
+    """Register every REST blueprint."""
+    for blueprint in BLUEPRINTS:
+        app.register_blueprint(blueprint)

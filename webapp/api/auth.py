@@ -1,0 +1,43 @@
+"""/api/auth: login, refresh, logout, me."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response
+from flask_jwt_extended import current_user, get_jwt, jwt_required
+
+from webapp.api.schemas import LoginBody, parse_body
+from webapp.services import auth as auth_service
+
+bp = Blueprint("auth", __name__, url_prefix="/api/auth")
+
+
+@bp.post("/login")
+def login() -> dict[str, Any]:
+    """Exchange email and password for tokens."""
+    body = parse_body(LoginBody)
+    return auth_service.login(body.email, body.password)
+
+
+@bp.post("/refresh")
+@jwt_required(refresh=True)
+def refresh() -> dict[str, Any]:
+    """A new access token from a refresh token."""
+    return auth_service.refresh(current_user)
+
+
+@bp.post("/logout")
+@jwt_required()
+def logout() -> Response:
+    """Revoke the access token and close its sockets."""
+    claims = get_jwt()
+    auth_service.logout(claims["jti"], claims["exp"])
+    return Response(status=204)
+
+
+@bp.get("/me")
+@jwt_required()
+def me() -> dict[str, Any]:
+    """The caller and their tenant."""
+    return auth_service.me(current_user)

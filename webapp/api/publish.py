@@ -1,0 +1,65 @@
+"""/api/publish: integrations publish events to rooms."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, current_app, request
+
+from webapp.api.schemas import PublishBody, parse_body
+from webapp.auth.guards import authenticated, current_identity
+from webapp.errors import ValidationFailed
+from webapp.services import publisher
+
+bp = Blueprint("publish", __name__, url_prefix="/api/publish")
+
+
+@bp.post("")
+@authenticated(allow_api_key=True)
+def publish() -> tuple[dict[str, Any], int]:
+    """Validate, persist and emit one event."""
+    body = parse_body(PublishBody)
+    result = publisher.publish_as(
+        current_identity(),
+        body.namespace,
+        body.event,
+        body.data,
+        body.target,
+        body.idempotency_key,
+    )
+    return result.to_dict(), 202
+
+
+@bp.post("/batch")
+@authenticated(allow_api_key=True)
+def publish_batch() -> tuple[dict[str, Any], int]:
+    """Validate every item first, then publish them in order."""
+    payload = request.get_json(silent=True)
+    items = payload.get("events") if isinstance(payload, dict) else payload
+    if not isinstance(items, list) or not items:
+        raise ValidationFailed("the body must be a non-empty list of events")
+    limit = current_app.config["PUBLISH_BATCH_MAX"]
+    if len(items) > limit:
+        raise ValidationFailed(
+            f"at most {limit} events per batch", status=413, code="batch_too_large"
+        )
+    identity = current_identity()
+    prepared = []
+    for index, item in enumerate(items):
+        try:
+            body = parse_body(PublishBody, item)
+            prepared.append(
+                publisher.prepare(
+                    identity,
+                    body.namespace,
+                    body.event,
+                    body.data,
+                    body.target,
+                    body.idempotency_key,
+                )
+            )
+        except ValidationFailed as exc:
+            exc.details = {"index": index, "errors": exc.details}
+            raise
+    results = [publisher.deliver(request).to_dict() for request in prepared]
+    return {"results": results}, 202

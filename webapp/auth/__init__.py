@@ -1,0 +1,1 @@
+"""Authentication: JWTs for users, API keys for integrations."""

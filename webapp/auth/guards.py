@@ -1,0 +1,77 @@
+"""REST guards: resolve the caller to an ``Identity`` and check roles."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from functools import wraps
+from typing import Any, TypeVar, cast
+
+from flask import g, request
+from flask_jwt_extended import get_current_user, get_jwt, verify_jwt_in_request
+from sqlalchemy import select
+
+from webapp.auth.api_keys import key_matches, split_prefix
+from webapp.auth.identity import Identity
+from webapp.errors import Forbidden, Unauthorized
+from webapp.extensions import db
+from webapp.models import ApiKey
+from webapp.services.tenancy import identity_for_api_key, identity_for_user
+
+F = TypeVar("F", bound=Callable[..., Any])
+API_KEY_HEADER = "X-API-Key"
+
+
+def identity_from_api_key(key: str) -> Identity:
+    """Resolve an ``X-API-Key`` header to the integration identity."""
+    prefix = split_prefix(key)
+    record = (
+        db.session.scalar(select(ApiKey).where(ApiKey.prefix == prefix))
+        if prefix
+        else None
+    )
+    if (
+        record is None
+        or record.revoked_at is not None
+        or not key_matches(key, record.hash)
+    ):
+        raise Unauthorized("the API key is not valid", code="invalid_api_key")
+    return identity_for_api_key(record)
+
+
+def _identity_from_jwt() -> Identity:
+    verify_jwt_in_request()
+    return identity_for_user(get_current_user(), jti=get_jwt()["jti"])
+
+
+def authenticated(
+    *, allow_api_key: bool = False, roles: Iterable[str] | None = None
+) -> Callable[[F], F]:
+    """Require a user JWT (or, if allowed, an API key); optionally restrict roles."""
+    allowed = set(roles) if roles is not None else None
+
+    def decorator(view: F) -> F:
+        @wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            key = request.headers.get(API_KEY_HEADER)
+            if key and allow_api_key:
+                identity = identity_from_api_key(key)
+            elif key:
+                raise Unauthorized(
+                    "this endpoint needs a user token, not an API key",
+                    code="api_key_not_allowed",
+                )
+            else:
+                identity = _identity_from_jwt()
+            if allowed is not None and identity.role not in allowed:
+                raise Forbidden("your role may not do this")
+            g.identity = identity
+            return view(*args, **kwargs)
+
+        return cast(F, wrapper)
+
+    return decorator
+
+
+def current_identity() -> Identity:
+    """The identity resolved by ``authenticated`` for this request."""
+    return cast(Identity, g.identity)

@@ -1,0 +1,116 @@
+"""Flask CLI commands: seed-demo."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from typing import Any
+
+import click
+from flask import Flask, current_app
+from sqlalchemy import select
+
+from webapp.auth.api_keys import KEY_PREFIX, hash_api_key
+from webapp.auth.passwords import hash_password
+from webapp.extensions import db
+from webapp.models import ApiKey, Tenant, User
+
+DEMO_USERS = (
+    # (tenant name, email, name, role, password)
+    ("Demo MSP", "admin@demo.switchboard", "Ada Admin", "admin", "admin-demo-pass"),
+    ("Demo MSP", "msp@demo.switchboard", "Max MSP", "msp", "msp-demo-pass"),
+    ("Acme Corp", "acme@demo.switchboard", "Alice Acme", "client", "acme-demo-pass"),
+    ("Globex", "globex@demo.switchboard", "Gary Globex", "client", "globex-demo-pass"),
+)
+
+
+def _get_or_create_tenant(name: str, kind: str, parent_id: int | None) -> Tenant:
+    tenant = db.session.scalar(select(Tenant).where(Tenant.name == name))
+    if tenant is None:
+        tenant = Tenant(name=name, kind=kind, parent_id=parent_id)
+        db.session.add(tenant)
+        db.session.flush()
+    return tenant
+
+
+def _demo_api_key(tenant: Tenant) -> str:
+    """A demo key derived from SECRET_KEY, so re-seeding prints a working key."""
+    secret = current_app.config["SECRET_KEY"].encode()
+    digest = hmac.new(
+        secret, f"demo-key:{tenant.name}".encode(), hashlib.sha256
+    ).hexdigest()
+    prefix = "demo" + digest[:8]
+    key = f"{KEY_PREFIX}_{prefix}_{digest[8:48]}"
+    record = db.session.scalar(select(ApiKey).where(ApiKey.prefix == prefix))
+    if record is None:
+        db.session.add(
+            ApiKey(
+                tenant_id=tenant.id, name="demo", prefix=prefix, hash=hash_api_key(key)
+            )
+        )
+    return key
+
+
+def seed_demo() -> dict[str, Any]:
+    """Create (idempotently) the demo tenants, users and keys; return them."""
+    msp = _get_or_create_tenant("Demo MSP", "msp", None)
+    tenants = {
+        "Demo MSP": msp,
+        "Acme Corp": _get_or_create_tenant("Acme Corp", "client", msp.id),
+        "Globex": _get_or_create_tenant("Globex", "client", msp.id),
+    }
+    users = []
+    for tenant_name, email, name, role, password in DEMO_USERS:
+        tenant = tenants[tenant_name]
+        user = db.session.scalar(select(User).where(User.email == email))
+        if user is None:
+            user = User(
+                tenant_id=tenant.id,
+                email=email,
+                name=name,
+                role=role,
+                password_hash=hash_password(password),
+            )
+            db.session.add(user)
+            db.session.flush()
+        users.append(
+            {
+                "email": email,
+                "password": password,
+                "role": role,
+                "tenant_id": tenant.id,
+                "id": user.id,
+                "name": name,
+            }
+        )
+    keys = {name: _demo_api_key(tenant) for name, tenant in tenants.items()}
+    db.session.commit()
+    return {
+        "tenants": [
+            {**t.to_dict(), "api_key": keys[name]} for name, t in tenants.items()
+        ],
+        "users": users,
+    }
+
+
+def register_cli(app: Flask) -> None:
+    """Attach the commands to ``app.cli``."""
+
+    @app.cli.command("seed-demo")
+    @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+    def seed_demo_command(as_json: bool) -> None:
+        """Create the demo MSP, two client tenants, users and API keys."""
+        result = seed_demo()
+        if as_json:
+            click.echo(json.dumps(result))
+            return
+        click.echo("Demo tenants (API key for X-API-Key):")
+        for tenant in result["tenants"]:
+            click.echo(
+                f"  #{tenant['id']} {tenant['name']} ({tenant['kind']}): "
+                f"{tenant['api_key']}"
+            )
+        click.echo("Demo users (email / password):")
+        for user in result["users"]:
+            click.echo(f"  {user['role']:<7} {user['email']} / {user['password']}")

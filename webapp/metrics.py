@@ -1,0 +1,38 @@
+"""Prometheus metrics exposed at /metrics."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge
+
+REGISTRY = CollectorRegistry(auto_describe=True)
+
+EVENTS_PUBLISHED = Counter(
+    "switchboard_events_published_total",
+    "Events emitted through the publisher",
+    ["namespace", "type"],
+    registry=REGISTRY,
+)
+CONNECTIONS = Gauge(
+    "switchboard_connections",
+    "Live Socket.IO namespace connections in this process",
+    ["namespace"],
+    registry=REGISTRY,
+)
+CONNECTS_REFUSED = Counter(
+    "switchboard_connects_refused_total",
+    "Socket.IO connections refused, by code",
+    ["code"],
+    registry=REGISTRY,
+)
+CLIENT_EVENTS = Counter(
+    "switchboard_client_events_total",
+    "Client-to-server socket events handled, by outcome",
+    ["namespace", "event", "outcome"],
+    registry=REGISTRY,
+)
+EVENTS_REPLAYED = Counter(
+    "switchboard_events_replayed_total",
+    "Persisted events replayed to reconnecting clients",
+    ["namespace"],
+    registry=REGISTRY,
+)

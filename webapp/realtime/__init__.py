@@ -1,0 +1,22 @@
+"""The Socket.IO side: one server, four namespaces."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from webapp.realtime.dashboard import DashboardNamespace
+from webapp.realtime.engagement import EngagementNamespace
+from webapp.realtime.events import EventsNamespace
+from webapp.realtime.server import create_socketio_server, mount
+from webapp.realtime.system import SystemNamespace
+
+
+def init_socketio(app: Flask) -> None:
+    """Create the server, register the namespaces and mount it on the app."""
+    sio = create_socketio_server(app)
+    sio.register_namespace(EngagementNamespace("/engagement", app))
+    sio.register_namespace(EventsNamespace("/events", app))
+    sio.register_namespace(SystemNamespace("/system", app))
+    sio.register_namespace(DashboardNamespace("/dashboard", app))
+    app.extensions["socketio"] = sio
+    mount(app, sio)

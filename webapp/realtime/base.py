@@ -1,0 +1,186 @@
+"""The base namespace: connect auth, rooms, welcome, app context and error acks."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import socketio
+from flask import Flask, current_app
+
+from webapp import metrics
+from webapp.auth.identity import Identity
+from webapp.auth.tokens import identity_from_socket_token
+from webapp.errors import DomainError, RateLimited
+from webapp.models.time import isoformat, utcnow
+from webapp.rooms import rooms_for_identity
+from webapp.services import connections, publisher
+from webapp.services.connections import ConnectionInfo
+
+logger = logging.getLogger(__name__)
+
+# Handlers that are not client events and so are not rate limited or acked.
+LIFECYCLE_EVENTS = ("connect", "disconnect")
+
+
+def error_ack(code: str, message: str) -> dict[str, Any]:
+    """The negative acknowledgement shape."""
+    return {"ok": False, "error": {"code": code, "message": message}}
+
+
+class BaseNamespace(socketio.Namespace):
+    """Authenticates at connect and wraps every handler (app context, error acks)."""
+
+    def __init__(self, namespace: str, app: Flask) -> None:
+        super().__init__(namespace)
+        self.app = app
+        self._buckets: dict[str, Any] = {}
+        self._errors: dict[str, int] = {}
+
+    # ------------------------------------------------------------------ dispatch
+    def trigger_event(self, event: str, *args: Any) -> Any:
+        """Run every handler inside an app context; turn domain errors into acks."""
+        with self.app.app_context():
+            if event == "connect":
+                return self._handle_connect(*args)
+            if event == "disconnect":
+                return self._handle_disconnect(args[0])
+            return self._handle_client_event(event, args[0], args[1:])
+
+    def _handle_client_event(self, event: str, sid: str, args: tuple[Any, ...]) -> Any:
+        handler = getattr(self, "on_" + event, None)
+        if handler is None or event in LIFECYCLE_EVENTS:
+            return self._reject(sid, event, "unknown_event", f"no such event {event!r}")
+        from webapp.realtime.limits import TokenBucket
+
+        bucket = self._buckets.get(sid)
+        if bucket is None:
+            config = current_app.config
+            bucket = TokenBucket(
+                config["CLIENT_EVENTS_PER_SECOND"], config["CLIENT_EVENTS_BURST"]
+            )
+            self._buckets[sid] = bucket
+        if not bucket.take():
+            return self._reject(
+                sid, event, RateLimited.code, "too many events; slow down"
+            )
+        try:
+            result = handler(sid, *args)
+        except DomainError as exc:
+            return self._reject(sid, event, exc.code, exc.message)
+        except Exception:
+            logger.exception("handler %s%s failed", self.namespace, event)
+            return self._reject(sid, event, "internal_error", "internal server error")
+        metrics.CLIENT_EVENTS.labels(self.namespace, event, "ok").inc()
+        return result
+
+    def _reject(self, sid: str, event: str, code: str, message: str) -> dict[str, Any]:
+        """Error ack; a connection that keeps sending bad input is disconnected."""
+        metrics.CLIENT_EVENTS.labels(self.namespace, event, code).inc()
+        count = self._errors.get(sid, 0) + 1
+        self._errors[sid] = count
+        if count > current_app.config["MAX_ERRORS_PER_CONNECTION"]:
+            logger.warning(
+                "disconnecting %s on %s: repeated bad input", sid, self.namespace
+            )
+            publisher.disconnect_connection(sid, self.namespace or "/")
+        return error_ack(code, message)
+
+    # ------------------------------------------------------------------- connect
+    def _handle_connect(self, sid: str, environ: dict[str, Any], auth: Any) -> bool:
+        auth = auth if isinstance(auth, dict) else {}
+        try:
+            identity = identity_from_socket_token(auth.get("token"))
+            self.check_connection_allowed(identity)
+            context = self.connect_context(identity, auth)
+        except DomainError as exc:
+            metrics.CONNECTS_REFUSED.labels(exc.code).inc()
+            raise socketio.exceptions.ConnectionRefusedError(
+                exc.code, {"message": exc.message}
+            ) from None
+        namespace = self.namespace or "/"
+        rooms = rooms_for_identity(identity, context.get("watched_tenant_id"))
+        self.save_session(sid, {"identity": identity.to_dict(), "rooms": rooms})
+        for room in rooms:
+            self.enter_room(sid, room)
+        connections.registry().add(
+            ConnectionInfo(
+                sid, namespace, identity.tenant_id, identity.user_id, identity.jti
+            )
+        )
+        metrics.CONNECTIONS.labels(namespace).inc()
+        publisher.send_to_connection(
+            sid, namespace, "welcome", self.welcome(sid, identity)
+        )
+        self.on_connected(sid, identity, rooms, context)
+        return True
+
+    def check_connection_allowed(self, identity: Identity) -> None:
+        """Refuse a connection over the per-user cap."""
+        if identity.user_id is None:
+            return
+        cap = current_app.config["MAX_CONNECTIONS_PER_USER"]
+        current = connections.registry().count_for_user(
+            identity.user_id, self.namespace or "/"
+        )
+        if current >= cap:
+            raise DomainError(
+                f"at most {cap} connections per user", code="too_many_connections"
+            )
+
+    def connect_context(
+        self, identity: Identity, auth: dict[str, Any]
+    ) -> dict[str, Any]:
+        """Parse connect options from ``auth`` (subclasses may add their own)."""
+        context: dict[str, Any] = {}
+        watched = auth.get("tenant_id")
+        if identity.is_admin and watched is not None:
+            from webapp.services.tenancy import get_visible_tenant
+
+            if isinstance(watched, bool) or not isinstance(watched, int):
+                raise DomainError("tenant_id must be an integer", code="invalid")
+            get_visible_tenant(identity, watched)
+            context["watched_tenant_id"] = watched
+        return context
+
+    def welcome(self, sid: str, identity: Identity) -> dict[str, Any]:
+        """Who the client is and how the server will check it is alive."""
+        config = current_app.config
+        return {
+            "sid": sid,
+            "namespace": self.namespace,
+            "user": identity.user_summary(),
+            "heartbeat": {
+                "interval": int(config["PING_INTERVAL"] * 1000),
+                "timeout": int(config["PING_TIMEOUT"] * 1000),
+            },
+            "server_time": isoformat(utcnow()),
+        }
+
+    def on_connected(
+        self, sid: str, identity: Identity, rooms: list[str], context: dict[str, Any]
+    ) -> None:
+        """Hook for namespaces that send a snapshot after ``welcome``."""
+
+    # ---------------------------------------------------------------- disconnect
+    def _handle_disconnect(self, sid: str) -> None:
+        self._buckets.pop(sid, None)
+        self._errors.pop(sid, None)
+        namespace = self.namespace or "/"
+        info = connections.registry().remove(sid, namespace)
+        if info is None:
+            return
+        metrics.CONNECTIONS.labels(namespace).dec()
+        try:
+            identity = self.identity(sid)
+        except KeyError:
+            return
+        self.on_disconnected(sid, identity)
+
+    def on_disconnected(self, sid: str, identity: Identity) -> None:
+        """Hook for namespaces that clean up (presence) when a connection goes."""
+
+    # ------------------------------------------------------------------- helpers
+    def identity(self, sid: str) -> Identity:
+        """The identity saved at connect."""
+        return Identity.from_dict(self.get_session(sid)["identity"])

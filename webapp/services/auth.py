@@ -1,0 +1,58 @@
+"""Login, refresh and logout."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import func, select
+
+from webapp.auth.passwords import verify_password
+from webapp.auth.tokens import issue_access_token, issue_refresh_token
+from webapp.errors import Unauthorized
+from webapp.extensions import db
+from webapp.models import Tenant, User
+from webapp.services import connections, publisher, revocation
+
+
+def login(email: str, password: str) -> dict[str, Any]:
+    """Check credentials and issue an access and a refresh token."""
+    user = db.session.scalar(
+        select(User).where(func.lower(User.email) == email.lower())
+    )
+    if (
+        not verify_password(user.password_hash if user else None, password)
+        or user is None
+    ):
+        raise Unauthorized("wrong email or password", code="invalid_credentials")
+    return {
+        "access_token": issue_access_token(user),
+        "refresh_token": issue_refresh_token(user),
+        "expires_in": _access_ttl(),
+        "user": user.to_dict(),
+    }
+
+
+def refresh(user: User) -> dict[str, Any]:
+    """A new access token for the holder of a valid refresh token."""
+    return {"access_token": issue_access_token(user), "expires_in": _access_ttl()}
+
+
+def logout(jti: str, expires_at_epoch: int) -> int:
+    """Revoke a token and disconnect its live sockets; returns how many closed."""
+    revocation.revoke(jti, expires_at_epoch)
+    closed = 0
+    for info in connections.registry().for_token(jti):
+        publisher.disconnect_connection(info.sid, info.namespace)
+        closed += 1
+    return closed
+
+
+def me(user: User) -> dict[str, Any]:
+    """The caller and their tenant."""
+    tenant = db.session.get(Tenant, user.tenant_id)
+    return {"user": user.to_dict(), "tenant": tenant.to_dict() if tenant else None}
+
+
+def _access_ttl() -> int:
+    return int(current_app.config["JWT_ACCESS_TOKEN_EXPIRES"].total_seconds())

@@ -1,0 +1,262 @@
+"""The one path that emits: validate -> persist -> commit -> emit, with the id.
+
+Nothing else in the code base calls ``emit``; REST views, socket handlers and CLI
+commands all come through here.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from webapp import metrics
+from webapp.auth.identity import Identity
+from webapp.errors import Forbidden, NotFound, ValidationFailed
+from webapp.events import TARGET_KINDS, EventType, get_event_type, validate_payload
+from webapp.extensions import db, get_socketio
+from webapp.models import Event, Tenant, User
+from webapp.models.time import isoformat, utcnow
+from webapp.rooms import msp_room, tenant_room, user_room
+from webapp.services.tenancy import get_visible_tenant
+
+# (identity, target id) -> (room, tenant_id); features add kinds such as "session".
+TargetResolver = Callable[[Identity, int], tuple[str, int]]
+TARGET_RESOLVERS: dict[str, TargetResolver] = {}
+
+# Serialises persist+commit+emit in this process so clients receive ids in order.
+_publish_lock = threading.Lock()
+
+
+@dataclass(frozen=True)
+class PublishResult:
+    """What a publish produced; ``duplicate`` means an idempotent repeat."""
+
+    envelope: dict[str, Any]
+    duplicate: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        """The REST response body."""
+        return {
+            "id": self.envelope["id"],
+            "event": self.envelope["type"],
+            "room": self.envelope["room"],
+            "duplicate": self.duplicate,
+        }
+
+
+@dataclass(frozen=True)
+class PublishRequest:
+    """A validated request, ready to persist and emit."""
+
+    event_type: EventType
+    data: dict[str, Any]
+    room: str
+    tenant_id: int
+    idempotency_key: str | None = None
+
+
+def target_resolver(kind: str) -> Callable[[TargetResolver], TargetResolver]:
+    """Register how a target kind resolves to a room (decorator)."""
+
+    def decorator(func: TargetResolver) -> TargetResolver:
+        TARGET_RESOLVERS[kind] = func
+        return func
+
+    return decorator
+
+
+@target_resolver("tenant")
+def _resolve_tenant(identity: Identity, tenant_id: int) -> tuple[str, int]:
+    get_visible_tenant(identity, tenant_id)
+    return tenant_room(tenant_id), tenant_id
+
+
+@target_resolver("msp")
+def _resolve_msp(identity: Identity, tenant_id: int) -> tuple[str, int]:
+    tenant = db.session.get(Tenant, tenant_id)
+    own = identity.tenant_id == tenant_id or identity.is_admin
+    if tenant is None or tenant.kind != "msp" or not own:
+        raise NotFound("MSP tenant not found")
+    return msp_room(tenant_id), tenant_id
+
+
+@target_resolver("user")
+def _resolve_user(identity: Identity, user_id: int) -> tuple[str, int]:
+    user = db.session.get(User, user_id)
+    if user is None or not identity.can_see_tenant(user.tenant_id):
+        raise NotFound("user not found")
+    return user_room(user_id), user.tenant_id
+
+
+def parse_target(raw: Any) -> tuple[str, int]:
+    """``{"tenant": 3}`` -> ``("tenant", 3)``; exactly one known kind."""
+    if not isinstance(raw, dict) or len(raw) != 1:
+        raise ValidationFailed(
+            "target must be an object with exactly one of: " + ", ".join(TARGET_KINDS),
+            details=[{"field": "target"}],
+        )
+    ((kind, value),) = raw.items()
+    if kind not in TARGET_KINDS:
+        raise ValidationFailed(
+            f"unknown target kind {kind!r}", details=[{"field": "target"}]
+        )
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValidationFailed(
+            "target id must be an integer", details=[{"field": "target"}]
+        )
+    return kind, value
+
+
+def prepare(
+    identity: Identity,
+    namespace: str,
+    event: str,
+    data: Any,
+    target: Any,
+    idempotency_key: str | None = None,
+) -> PublishRequest:
+    """Check that ``identity`` may publish this event to this target, and validate."""
+    event_type = get_event_type(namespace, event)
+    if identity.role not in event_type.publishers:
+        raise Forbidden(f"{identity.role!r} may not publish {event!r}")
+    kind, target_id = parse_target(target)
+    if kind not in event_type.targets:
+        raise ValidationFailed(
+            f"{event!r} may target only: " + ", ".join(sorted(event_type.targets)),
+            code="target_not_allowed",
+        )
+    resolver = TARGET_RESOLVERS.get(kind)
+    if resolver is None:
+        raise ValidationFailed(f"target kind {kind!r} is not available")
+    room, tenant_id = resolver(identity, target_id)
+    clean = validate_payload(event_type, data)
+    return PublishRequest(event_type, clean, room, tenant_id, idempotency_key)
+
+
+def publish_as(
+    identity: Identity,
+    namespace: str,
+    event: str,
+    data: Any,
+    target: Any,
+    idempotency_key: str | None = None,
+) -> PublishResult:
+    """Publish on behalf of a caller (REST publish API, CLI)."""
+    return deliver(prepare(identity, namespace, event, data, target, idempotency_key))
+
+
+def publish_to_room(
+    namespace: str,
+    event: str,
+    data: dict[str, Any],
+    room: str,
+    tenant_id: int,
+    idempotency_key: str | None = None,
+) -> PublishResult:
+    """Publish from a service that has already authorised the room."""
+    event_type = get_event_type(namespace, event)
+    clean = validate_payload(event_type, data)
+    return deliver(PublishRequest(event_type, clean, room, tenant_id, idempotency_key))
+
+
+def deliver(request: PublishRequest) -> PublishResult:
+    """Persist (unless volatile), commit, then emit to the room with the id."""
+    event_type = request.event_type
+    if not event_type.persisted:
+        envelope = _volatile_envelope(request)
+        _emit_envelope(envelope)
+        return PublishResult(envelope)
+    with ordered_publish():
+        existing = _find_idempotent(request)
+        if existing is not None:
+            return PublishResult(existing.envelope(), duplicate=True)
+        record = Event(
+            tenant_id=request.tenant_id,
+            namespace=event_type.namespace,
+            room=request.room,
+            type=event_type.name,
+            data=request.data,
+            idempotency_key=request.idempotency_key,
+        )
+        db.session.add(record)
+        try:
+            db.session.commit()
+        except IntegrityError:
+            # A concurrent request with the same idempotency key won the race.
+            db.session.rollback()
+            existing = _find_idempotent(request)
+            if existing is None:
+                raise
+            return PublishResult(existing.envelope(), duplicate=True)
+        envelope = record.envelope()
+        _emit_envelope(envelope)
+    return PublishResult(envelope)
+
+
+@contextmanager
+def ordered_publish() -> Iterator[None]:
+    """Hold the publish lock across commit and emit, so ids reach clients in order."""
+    with _publish_lock:
+        yield
+
+
+def _find_idempotent(request: PublishRequest) -> Event | None:
+    if not request.idempotency_key:
+        return None
+    record = db.session.scalar(
+        select(Event).where(
+            Event.tenant_id == request.tenant_id,
+            Event.idempotency_key == request.idempotency_key,
+        )
+    )
+    if record is None:
+        return None
+    window = timedelta(seconds=current_app.config["IDEMPOTENCY_WINDOW"])
+    created = record.created_at
+    if created.tzinfo is None:
+        created = created.replace(tzinfo=utcnow().tzinfo)
+    if created < utcnow() - window:
+        # Older than the window: the key may be reused; release it.
+        record.idempotency_key = None
+        db.session.commit()
+        return None
+    return record
+
+
+def _volatile_envelope(request: PublishRequest) -> dict[str, Any]:
+    return {
+        "id": None,
+        "type": request.event_type.name,
+        "namespace": request.event_type.namespace,
+        "tenant_id": request.tenant_id,
+        "room": request.room,
+        "data": request.data,
+        "timestamp": isoformat(utcnow()),
+    }
+
+
+def _emit_envelope(envelope: dict[str, Any]) -> None:
+    if not envelope.get("room"):
+        raise ValueError("refusing to emit without a room")
+    get_socketio().emit(
+        envelope["type"], envelope, to=envelope["room"], namespace=envelope["namespace"]
+    )
+    metrics.EVENTS_PUBLISHED.labels(envelope["namespace"], envelope["type"]).inc()
+
+
+def send_to_connection(sid: str, namespace: str, event: str, data: Any) -> None:
+    """Emit a server message (welcome, snapshot, replay, ...) to one connection."""
+    get_socketio().emit(event, data, to=sid, namespace=namespace)
+
+
+def disconnect_connection(sid: str, namespace: str) -> None:
+    """Close one namespace connection (e.g. after logout revoked its token)."""
+    get_socketio().disconnect(sid, namespace=namespace)

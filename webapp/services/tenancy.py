@@ -1,0 +1,72 @@
+"""Tenancy rules: who may see which tenant."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from webapp.auth.identity import INTEGRATION_ROLE, Identity
+from webapp.errors import NotFound
+from webapp.extensions import db
+from webapp.models import ApiKey, Tenant, User
+
+
+def child_tenant_ids(msp_tenant_id: int) -> list[int]:
+    """Ids of the client tenants that belong to an MSP tenant."""
+    return list(
+        db.session.scalars(
+            select(Tenant.id)
+            .where(Tenant.parent_id == msp_tenant_id)
+            .order_by(Tenant.id)
+        )
+    )
+
+
+def _visible_for(tenant: Tenant) -> tuple[int, ...]:
+    if tenant.kind == "msp":
+        return (tenant.id, *child_tenant_ids(tenant.id))
+    return (tenant.id,)
+
+
+def identity_for_user(user: User, jti: str | None = None) -> Identity:
+    """Build the identity of a logged-in user."""
+    tenant = db.session.get(Tenant, user.tenant_id)
+    assert tenant is not None
+    visible = _visible_for(tenant) if user.role != "client" else (tenant.id,)
+    return Identity(
+        tenant_id=tenant.id,
+        role=user.role,
+        tenant_kind=tenant.kind,
+        user_id=user.id,
+        name=user.name,
+        jti=jti,
+        visible_tenant_ids=visible,
+    )
+
+
+def identity_for_api_key(key: ApiKey) -> Identity:
+    """Build the identity of an integration using an API key."""
+    tenant = db.session.get(Tenant, key.tenant_id)
+    assert tenant is not None
+    return Identity(
+        tenant_id=tenant.id,
+        role=INTEGRATION_ROLE,
+        tenant_kind=tenant.kind,
+        name=key.name,
+        api_key_id=key.id,
+        visible_tenant_ids=_visible_for(tenant),
+    )
+
+
+def get_visible_tenant(identity: Identity, tenant_id: int) -> Tenant:
+    """The tenant if the caller may see it; 404 otherwise (never reveal existence)."""
+    tenant = db.session.get(Tenant, tenant_id)
+    if tenant is None or not identity.can_see_tenant(tenant_id):
+        raise NotFound("tenant not found")
+    return tenant
+
+
+def visible_tenant_ids(identity: Identity) -> list[int]:
+    """Every tenant the caller may see (all of them for an admin)."""
+    if identity.is_admin:
+        return list(db.session.scalars(select(Tenant.id).order_by(Tenant.id)))
+    return list(identity.visible_tenant_ids)

@@ -1,0 +1,66 @@
+"""Production entry point: ``python wsgi.py`` (or ``gunicorn -k gevent wsgi:app``).
+
+Monkey-patching must happen before any other import, so this module reads the
+async mode straight from the environment first.
+"""
+
+import os
+
+ASYNC_MODE = os.environ.get("SOCKETIO_ASYNC_MODE", "eventlet")
+
+if ASYNC_MODE == "eventlet":
+    import eventlet
+
+    eventlet.monkey_patch()
+    try:
+        from psycogreen.eventlet import patch_psycopg
+
+        patch_psycopg()
+    except ImportError:  # pragma: no cover - psycopg2 is optional on SQLite
+        pass
+elif ASYNC_MODE == "gevent":
+    from gevent import monkey
+
+    monkey.patch_all()
+    try:
+        from psycogreen.gevent import patch_psycopg
+
+        patch_psycopg()
+    except ImportError:  # pragma: no cover
+        pass
+
+from webapp import create_app  # noqa: E402
+
+app = create_app()
+
+
+def serve() -> None:
+    """Serve with the async mode's own WSGI server on $HOST:$PORT."""
+    host = app.config["HOST"]
+    port = app.config["PORT"]
+    backlog = app.config["LISTEN_BACKLOG"]
+    # eventlet's server stops accepting at 1,024 connections by default.
+    max_connections = app.config["MAX_CONNECTIONS"]
+    mode = app.extensions["socketio"].async_mode
+    app.logger.info("Switchboard listening on http://%s:%s (%s)", host, port, mode)
+    if mode == "eventlet":
+        import eventlet.wsgi
+
+        listener = eventlet.listen((host, port), backlog=backlog)
+        eventlet.wsgi.server(listener, app, max_size=max_connections, log_output=False)
+    elif mode == "gevent":
+        from gevent.pool import Pool
+        from gevent.pywsgi import WSGIServer
+
+        server = WSGIServer(
+            (host, port), app, spawn=Pool(max_connections), backlog=backlog, log=None
+        )
+        server.serve_forever()
+    else:
+        from werkzeug.serving import run_simple
+
+        run_simple(host, port, app, threaded=True)
+
+
+if __name__ == "__main__":
+    serve()
