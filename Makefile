@@ -1,0 +1,56 @@
+# The README's commands. `make run` and `make test` work on a fresh clone.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 5000
+export FLASK_APP := webapp
+
+.PHONY: run test lint install install-dev node browser db seed bench clean
+
+$(BIN)/activate: requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $(BIN)/activate
+
+install: $(BIN)/activate
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --silent
+	touch node_modules/.installed
+
+node: node_modules/.installed
+
+# Debian's Chromium for the browser test (Playwright drives it; nothing is downloaded by Playwright).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "installing Debian chromium for the browser test"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+db: install
+	$(BIN)/flask db upgrade
+
+seed: db
+	$(BIN)/flask seed-demo
+
+run: install node seed
+	@echo ""
+	@echo "Switchboard on http://127.0.0.1:$(PORT)/  (log in with a demo user above)"
+	@echo "  curl -s -X POST http://127.0.0.1:$(PORT)/api/auth/login -H 'Content-Type: application/json' \\"
+	@echo "       -d '{\"email\": \"acme@demo.switchboard\", \"password\": \"acme-demo-pass\"}'"
+	@echo ""
+	PORT=$(PORT) $(BIN)/python wsgi.py
+
+test: install node browser
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+bench: install
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) node_modules switchboard.db .pytest_cache .mypy_cache .ruff_cache
