@@ -48,7 +48,9 @@ def runner(app: Flask) -> FlaskCliRunner:
 class LiveServer:
     """A running server plus the seed data its database was prepared with."""
 
-    def __init__(self, process: ServerProcess, seed: dict[str, Any], env: dict[str, str]):
+    def __init__(
+        self, process: ServerProcess, seed: dict[str, Any], env: dict[str, str]
+    ):
         self.process = process
         self.seed = seed
         self.env = env
@@ -81,8 +83,11 @@ def server_factory(
     """Start dedicated servers with extra env; all are stopped after the test."""
     started: list[ServerProcess] = []
 
-    def start(extra: dict[str, str] | None = None, database_url: str | None = None,
-              seed: bool = True) -> LiveServer:
+    def start(
+        extra: dict[str, str] | None = None,
+        database_url: str | None = None,
+        seed: bool = True,
+    ) -> LiveServer:
         env = (
             base_env(database_url, extra)
             if database_url

@@ -42,7 +42,12 @@ def base_env(database_url: str, extra: dict[str, str] | None = None) -> dict[str
         key: value
         for key, value in os.environ.items()
         if key
-        not in ("DATABASE_URL", "MESSAGE_QUEUE_URL", "APP_CONFIG", "SOCKETIO_ASYNC_MODE")
+        not in (
+            "DATABASE_URL",
+            "MESSAGE_QUEUE_URL",
+            "APP_CONFIG",
+            "SOCKETIO_ASYNC_MODE",
+        )
     }
     env.update(
         {
@@ -101,7 +106,9 @@ class ServerProcess:
     def start(self, timeout: float = 30.0) -> ServerProcess:
         """Start the process and wait for /health."""
         env = dict(self.env, PORT=str(self.port), HOST="127.0.0.1")
-        self.log_path = Path(env.get("TEST_LOG_DIR", "/tmp")) / f"switchboard-{self.port}.log"
+        self.log_path = (
+            Path(env.get("TEST_LOG_DIR", "/tmp")) / f"switchboard-{self.port}.log"
+        )
         self._close_log()
         self._log_file = open(self.log_path, "ab")  # noqa: SIM115 - closed on stop
         self.process = subprocess.Popen(
@@ -165,7 +172,9 @@ class Api:
     def request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
         """Send a request with this credential."""
         headers = {**self.headers, **kwargs.pop("headers", {})}
-        return requests.request(method, self.url + path, headers=headers, timeout=30, **kwargs)
+        return requests.request(
+            method, self.url + path, headers=headers, timeout=30, **kwargs
+        )
 
     def get(self, path: str, **kwargs: Any) -> requests.Response:
         return self.request("GET", path, **kwargs)
@@ -277,8 +286,13 @@ class SocketRecorder:
                     )
                 self._cond.wait(remaining)
 
-    def call(self, event: str, data: Any = None, namespace: str = "/engagement",
-             timeout: float = 10) -> Any:
+    def call(
+        self,
+        event: str,
+        data: Any = None,
+        namespace: str = "/engagement",
+        timeout: float = 10,
+    ) -> Any:
         """Emit and wait for the acknowledgement."""
         return self.client.call(event, data, namespace=namespace, timeout=timeout)
 
@@ -295,7 +309,10 @@ def connect_refusal(url: str, auth: Any, namespace: str = "/engagement") -> Any:
     recorder = SocketRecorder()
     try:
         recorder.client.connect(
-            url, namespaces=[namespace], auth=auth, transports=["websocket"],
+            url,
+            namespaces=[namespace],
+            auth=auth,
+            transports=["websocket"],
             wait_timeout=5,
         )
     except socketio.exceptions.ConnectionError:
@@ -357,14 +374,23 @@ def make_member(url: str, creator: Member, tenant_id: int, role: str) -> Member:
     password = "correct-horse-battery"
     response = Api(url, token=creator.access_token).post(
         f"/api/tenants/{tenant_id}/users",
-        json={"email": email, "password": password, "name": email.split("@")[0],
-              "role": role},
+        json={
+            "email": email,
+            "password": password,
+            "name": email.split("@")[0],
+            "role": role,
+        },
     )
     assert response.status_code == 201, response.text
     tokens = login(url, email, password)
     return Member(
-        tokens["user"]["id"], email, password, role, tenant_id,
-        tokens["access_token"], tokens["refresh_token"],
+        tokens["user"]["id"],
+        email,
+        password,
+        role,
+        tenant_id,
+        tokens["access_token"],
+        tokens["refresh_token"],
     )
 
 
@@ -373,15 +399,22 @@ def build_world(url: str, seed: dict[str, Any]) -> World:
     admin_seed = next(u for u in seed["users"] if u["role"] == "admin")
     tokens = login(url, admin_seed["email"], admin_seed["password"])
     admin = Member(
-        admin_seed["id"], admin_seed["email"], admin_seed["password"], "admin",
-        admin_seed["tenant_id"], tokens["access_token"], tokens["refresh_token"],
+        admin_seed["id"],
+        admin_seed["email"],
+        admin_seed["password"],
+        "admin",
+        admin_seed["tenant_id"],
+        tokens["access_token"],
+        tokens["refresh_token"],
     )
     api = Api(url, token=admin.access_token)
     suffix = uuid.uuid4().hex[:8]
 
     def tenant(name: str, kind: str, parent: int | None = None) -> dict[str, Any]:
-        response = api.post("/api/tenants", json={"name": f"{name}-{suffix}", "kind": kind,
-                                                  "parent_id": parent})
+        response = api.post(
+            "/api/tenants",
+            json={"name": f"{name}-{suffix}", "kind": kind, "parent_id": parent},
+        )
         assert response.status_code == 201, response.text
         return dict(response.json())
 

@@ -30,7 +30,9 @@ def test_login_validation_error_names_the_field(world: World) -> None:
 
 
 def test_refresh_issues_a_working_access_token(world: World) -> None:
-    response = Api(world.url, token=world.user_a.refresh_token).post("/api/auth/refresh")
+    response = Api(world.url, token=world.user_a.refresh_token).post(
+        "/api/auth/refresh"
+    )
     assert response.status_code == 200
     token = response.json()["access_token"]
     me = Api(world.url, token=token).get("/api/auth/me")

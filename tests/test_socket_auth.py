@@ -17,12 +17,17 @@ def _forged_token(secret: str, claims: dict[str, object], expires: timedelta) ->
     app = create_app("testing")
     app.config["JWT_SECRET_KEY"] = secret
     with app.app_context():
-        return create_access_token(identity="1", additional_claims=claims,
-                                   expires_delta=expires)
+        return create_access_token(
+            identity="1", additional_claims=claims, expires_delta=expires
+        )
 
 
-@pytest.mark.parametrize("namespace", ["/engagement", "/events", "/system", "/dashboard"])
-def test_missing_token_is_refused_on_every_namespace(world: World, namespace: str) -> None:
+@pytest.mark.parametrize(
+    "namespace", ["/engagement", "/events", "/system", "/dashboard"]
+)
+def test_missing_token_is_refused_on_every_namespace(
+    world: World, namespace: str
+) -> None:
     error = connect_refusal(world.url, {}, namespace)
     assert error["message"] == "missing_token"
     assert error["data"]["message"]
@@ -33,7 +38,9 @@ def test_no_auth_at_all_is_refused(world: World) -> None:
 
 
 def test_malformed_token_is_refused(world: World) -> None:
-    assert connect_refusal(world.url, {"token": "not.a.jwt"})["message"] == "invalid_token"
+    assert (
+        connect_refusal(world.url, {"token": "not.a.jwt"})["message"] == "invalid_token"
+    )
 
 
 def test_non_string_token_is_refused(world: World) -> None:
@@ -41,16 +48,20 @@ def test_non_string_token_is_refused(world: World) -> None:
 
 
 def test_token_signed_with_another_key_is_refused(world: World) -> None:
-    token = _forged_token("some-other-secret-key-that-is-long-enough-xx",
-                          {"tenant_id": world.tenant_a["id"], "role": "admin"},
-                          timedelta(minutes=5))
+    token = _forged_token(
+        "some-other-secret-key-that-is-long-enough-xx",
+        {"tenant_id": world.tenant_a["id"], "role": "admin"},
+        timedelta(minutes=5),
+    )
     assert connect_refusal(world.url, {"token": token})["message"] == "invalid_token"
 
 
 def test_expired_token_is_refused(world: World, server) -> None:  # type: ignore[no-untyped-def]
-    token = _forged_token(server.env["JWT_SECRET_KEY"],
-                          {"tenant_id": world.tenant_a["id"], "role": "client"},
-                          timedelta(seconds=-30))
+    token = _forged_token(
+        server.env["JWT_SECRET_KEY"],
+        {"tenant_id": world.tenant_a["id"], "role": "client"},
+        timedelta(seconds=-30),
+    )
     assert connect_refusal(world.url, {"token": token})["message"] == "token_expired"
 
 
@@ -69,7 +80,9 @@ def test_revoked_token_is_refused_at_socket_connect(world: World) -> None:
 def test_logout_disconnects_that_tokens_live_sockets(world: World, sockets) -> None:  # type: ignore[no-untyped-def]
     member = world.add_user(world.tenant_a["id"])
     other_session = login(world.url, member.email, member.password)["access_token"]
-    doomed = sockets().connect(world.url, member.access_token, ["/engagement", "/events"])
+    doomed = sockets().connect(
+        world.url, member.access_token, ["/engagement", "/events"]
+    )
     survivor = sockets().connect(world.url, other_session, ["/engagement"])
     assert world.api(member).post("/api/auth/logout").status_code == 204
     deadline = time.monotonic() + 5
@@ -77,7 +90,9 @@ def test_logout_disconnects_that_tokens_live_sockets(world: World, sockets) -> N
         time.sleep(0.05)
     assert not doomed.client.connected
     assert survivor.client.connected
-    assert Api(world.url, token=member.access_token).get("/api/auth/me").status_code == 401
+    assert (
+        Api(world.url, token=member.access_token).get("/api/auth/me").status_code == 401
+    )
 
 
 def test_welcome_payload_describes_the_connection(world: World, sockets) -> None:  # type: ignore[no-untyped-def]
@@ -98,8 +113,10 @@ def test_welcome_payload_describes_the_connection(world: World, sockets) -> None
 def test_unknown_client_event_gets_an_error_ack(world: World, sockets) -> None:  # type: ignore[no-untyped-def]
     recorder = sockets().connect(world.url, world.user_a.access_token, ["/engagement"])
     ack = recorder.call("no_such_event", {"x": 1})
-    assert ack == {"ok": False, "error": {"code": "unknown_event",
-                                          "message": "no such event 'no_such_event'"}}
+    assert ack == {
+        "ok": False,
+        "error": {"code": "unknown_event", "message": "no such event 'no_such_event'"},
+    }
     assert recorder.client.connected
 
 

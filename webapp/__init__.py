@@ -21,6 +21,10 @@ def create_app(config_name: str | None = None) -> Flask:
     config_class = config[name]
     app.config.from_object(config_class)
     config_class.init_app(app)
+    if app.config["EVENT_RETENTION"] < app.config["REPLAY_MAX_AGE"]:
+        # A replay may read events up to REPLAY_MAX_AGE old; pruning them sooner
+        # could cut an in-flight replay short.
+        raise RuntimeError("EVENT_RETENTION must be >= REPLAY_MAX_AGE")
     _configure_logging(app)
 
     register_extensions(app)

@@ -97,6 +97,19 @@ def seed_demo() -> dict[str, Any]:
 def register_cli(app: Flask) -> None:
     """Attach the commands to ``app.cli``."""
 
+    @app.cli.command("prune-events")
+    @click.option(
+        "--older-than",
+        type=int,
+        default=None,
+        help="Seconds (default: EVENT_RETENTION).",
+    )
+    def prune_events_command(older_than: int | None) -> None:
+        """Delete events older than the retention period."""
+        from webapp.services.retention import prune_events
+
+        click.echo(f"pruned {prune_events(older_than)} events")
+
     @app.cli.command("seed-demo")
     @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
     def seed_demo_command(as_json: bool) -> None:

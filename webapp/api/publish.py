@@ -61,5 +61,5 @@ def publish_batch() -> tuple[dict[str, Any], int]:
         except ValidationFailed as exc:
             exc.details = {"index": index, "errors": exc.details}
             raise
-    results = [publisher.deliver(request).to_dict() for request in prepared]
+    results = [result.to_dict() for result in publisher.deliver_many(prepared)]
     return {"results": results}, 202

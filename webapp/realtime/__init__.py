@@ -20,3 +20,10 @@ def init_socketio(app: Flask) -> None:
     sio.register_namespace(DashboardNamespace("/dashboard", app))
     app.extensions["socketio"] = sio
     mount(app, sio)
+
+
+def start_background_jobs(app: Flask) -> None:
+    """Jobs that run inside a serving process (not in the CLI or unit tests)."""
+    from webapp.services.retention import start_pruning
+
+    start_pruning(app)

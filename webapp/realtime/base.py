@@ -13,9 +13,11 @@ from webapp.auth.identity import Identity
 from webapp.auth.tokens import identity_from_socket_token
 from webapp.errors import DomainError, RateLimited
 from webapp.models.time import isoformat, utcnow
+from webapp.realtime.gate import GATE
 from webapp.rooms import rooms_for_identity
 from webapp.services import connections, publisher
 from webapp.services.connections import ConnectionInfo
+from webapp.services.replay import parse_last_event_id, replay_connection
 
 logger = logging.getLogger(__name__)
 
@@ -100,6 +102,10 @@ class BaseNamespace(socketio.Namespace):
             ) from None
         namespace = self.namespace or "/"
         rooms = rooms_for_identity(identity, context.get("watched_tenant_id"))
+        last_event_id = context.get("last_event_id")
+        if last_event_id is not None:
+            # Hold live events before entering the rooms, so none slips past the replay.
+            GATE.hold(sid, namespace, last_event_id)
         self.save_session(sid, {"identity": identity.to_dict(), "rooms": rooms})
         for room in rooms:
             self.enter_room(sid, room)
@@ -113,7 +119,22 @@ class BaseNamespace(socketio.Namespace):
             sid, namespace, "welcome", self.welcome(sid, identity)
         )
         self.on_connected(sid, identity, rooms, context)
+        if last_event_id is not None:
+            self.server.start_background_task(
+                self._replay, sid, namespace, rooms, last_event_id
+            )
         return True
+
+    def _replay(
+        self, sid: str, namespace: str, rooms: list[str], last_event_id: int
+    ) -> None:
+        with self.app.app_context():
+            try:
+                replay_connection(sid, namespace, rooms, last_event_id)
+            except Exception:
+                logger.exception("replay to %s failed", sid)
+                GATE.release(sid)
+                publisher.disconnect_connection(sid, namespace)
 
     def check_connection_allowed(self, identity: Identity) -> None:
         """Refuse a connection over the per-user cap."""
@@ -132,7 +153,9 @@ class BaseNamespace(socketio.Namespace):
         self, identity: Identity, auth: dict[str, Any]
     ) -> dict[str, Any]:
         """Parse connect options from ``auth`` (subclasses may add their own)."""
-        context: dict[str, Any] = {}
+        context: dict[str, Any] = {
+            "last_event_id": parse_last_event_id(auth.get("last_event_id"))
+        }
         watched = auth.get("tenant_id")
         if identity.is_admin and watched is not None:
             from webapp.services.tenancy import get_visible_tenant
@@ -164,6 +187,7 @@ class BaseNamespace(socketio.Namespace):
 
     # ---------------------------------------------------------------- disconnect
     def _handle_disconnect(self, sid: str) -> None:
+        GATE.release(sid)
         self._buckets.pop(sid, None)
         self._errors.pop(sid, None)
         namespace = self.namespace or "/"

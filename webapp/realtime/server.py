@@ -8,6 +8,8 @@ from typing import Any
 import socketio
 from flask import Flask
 
+from webapp.realtime.gate import GatedManager, GatedRedisManager
+
 
 def effective_async_mode(requested: str) -> str:
     """The async mode to use: eventlet/gevent only once ``wsgi.py`` has patched.
@@ -28,12 +30,15 @@ def effective_async_mode(requested: str) -> str:
     return requested
 
 
-def client_manager(app: Flask, write_only: bool = False) -> socketio.Manager | None:
-    """A Redis manager when ``MESSAGE_QUEUE_URL`` is set; in-memory otherwise."""
+def client_manager(app: Flask, write_only: bool = False) -> socketio.Manager:
+    """A Redis manager when ``MESSAGE_QUEUE_URL`` is set; in-memory otherwise.
+
+    Both pass deliveries through the replay gate (webapp/realtime/gate.py).
+    """
     url = app.config.get("MESSAGE_QUEUE_URL")
     if not url:
-        return None
-    return socketio.RedisManager(
+        return GatedManager()
+    return GatedRedisManager(
         url, channel=app.config["MESSAGE_QUEUE_CHANNEL"], write_only=write_only
     )
 

@@ -14,7 +14,7 @@ from datetime import timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 
 from webapp import metrics
@@ -24,6 +24,7 @@ from webapp.events import TARGET_KINDS, EventType, get_event_type, validate_payl
 from webapp.extensions import db, get_socketio
 from webapp.models import Event, Tenant, User
 from webapp.models.time import isoformat, utcnow
+from webapp.realtime.gate import send_local
 from webapp.rooms import msp_room, tenant_room, user_room
 from webapp.services.tenancy import get_visible_tenant
 
@@ -33,6 +34,8 @@ TARGET_RESOLVERS: dict[str, TargetResolver] = {}
 
 # Serialises persist+commit+emit in this process so clients receive ids in order.
 _publish_lock = threading.Lock()
+# Arbitrary constant naming the PostgreSQL advisory lock ("SWBD").
+PUBLISH_LOCK_KEY = 0x53574244
 
 
 @dataclass(frozen=True)
@@ -169,43 +172,103 @@ def publish_to_room(
 
 def deliver(request: PublishRequest) -> PublishResult:
     """Persist (unless volatile), commit, then emit to the room with the id."""
-    event_type = request.event_type
-    if not event_type.persisted:
-        envelope = _volatile_envelope(request)
-        _emit_envelope(envelope)
-        return PublishResult(envelope)
+    return deliver_many([request])[0]
+
+
+def deliver_many(requests: list[PublishRequest]) -> list[PublishResult]:
+    """Deliver several requests in order, persisted in one transaction."""
+    results: list[PublishResult | None] = [None] * len(requests)
+    persisted: list[tuple[int, Event]] = []
     with ordered_publish():
-        existing = _find_idempotent(request)
-        if existing is not None:
-            return PublishResult(existing.envelope(), duplicate=True)
-        record = Event(
-            tenant_id=request.tenant_id,
-            namespace=event_type.namespace,
-            room=request.room,
-            type=event_type.name,
-            data=request.data,
-            idempotency_key=request.idempotency_key,
-        )
-        db.session.add(record)
-        try:
-            db.session.commit()
-        except IntegrityError:
-            # A concurrent request with the same idempotency key won the race.
-            db.session.rollback()
+        for index, request in enumerate(requests):
+            if not request.event_type.persisted:
+                continue
             existing = _find_idempotent(request)
-            if existing is None:
-                raise
-            return PublishResult(existing.envelope(), duplicate=True)
+            if existing is not None:
+                results[index] = PublishResult(existing.envelope(), duplicate=True)
+                continue
+            record = _new_record(request)
+            db.session.add(record)
+            persisted.append((index, record))
+        if persisted:
+            try:
+                db.session.flush()
+                envelopes = [(index, record.envelope()) for index, record in persisted]
+                db.session.commit()
+            except IntegrityError:
+                # A concurrent request with the same idempotency key won the race:
+                # fall back to one transaction per event to find which.
+                db.session.rollback()
+                envelopes = []
+                for index, _record in persisted:
+                    results[index] = _deliver_one_locked(requests[index])
+            for index, envelope in envelopes:
+                _emit_envelope(envelope)
+                results[index] = PublishResult(envelope)
+    for index, request in enumerate(requests):
+        if not request.event_type.persisted:
+            envelope = _volatile_envelope(request)
+            _emit_envelope(envelope)
+            results[index] = PublishResult(envelope)
+    return [result for result in results if result is not None]
+
+
+def _new_record(request: PublishRequest) -> Event:
+    return Event(
+        tenant_id=request.tenant_id,
+        namespace=request.event_type.namespace,
+        room=request.room,
+        type=request.event_type.name,
+        data=request.data,
+        idempotency_key=request.idempotency_key,
+        created_at=utcnow(),
+    )
+
+
+def _deliver_one_locked(request: PublishRequest) -> PublishResult:
+    existing = _find_idempotent(request)
+    if existing is not None:
+        return PublishResult(existing.envelope(), duplicate=True)
+    record = _new_record(request)
+    db.session.add(record)
+    try:
+        db.session.flush()
         envelope = record.envelope()
-        _emit_envelope(envelope)
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        existing = _find_idempotent(request)
+        if existing is None:
+            raise
+        return PublishResult(existing.envelope(), duplicate=True)
+    _emit_envelope(envelope)
     return PublishResult(envelope)
 
 
 @contextmanager
 def ordered_publish() -> Iterator[None]:
-    """Hold the publish lock across commit and emit, so ids reach clients in order."""
+    """Hold the publish lock across commit and emit, so ids reach clients in order.
+
+    In one process a lock suffices. With PostgreSQL (several processes), a
+    session-level advisory lock on a dedicated connection serialises id assignment,
+    commit and the emit into the queue across every process: ids are committed and
+    delivered in increasing order everywhere (docs/replay.md).
+    """
     with _publish_lock:
-        yield
+        if db.engine.dialect.name != "postgresql":
+            yield
+            return
+        with db.engine.connect() as lock_connection:
+            lock_connection.execute(
+                text("SELECT pg_advisory_lock(:key)"), {"key": PUBLISH_LOCK_KEY}
+            )
+            try:
+                yield
+            finally:
+                lock_connection.execute(
+                    text("SELECT pg_advisory_unlock(:key)"), {"key": PUBLISH_LOCK_KEY}
+                )
+                lock_connection.commit()
 
 
 def _find_idempotent(request: PublishRequest) -> Event | None:
@@ -253,8 +316,36 @@ def _emit_envelope(envelope: dict[str, Any]) -> None:
 
 
 def send_to_connection(sid: str, namespace: str, event: str, data: Any) -> None:
-    """Emit a server message (welcome, snapshot, replay, ...) to one connection."""
-    get_socketio().emit(event, data, to=sid, namespace=namespace)
+    """Emit a server message (welcome, snapshot, ...) to one connection.
+
+    Delivered locally when the connection is on this process, so it can never be
+    reordered behind queue traffic; otherwise through the queue.
+    """
+    sio = get_socketio()
+    if _is_local(sio.manager, sid, namespace):
+        send_local(sio.manager, sid, namespace, event, data)
+    else:
+        sio.emit(event, data, to=sid, namespace=namespace)
+
+
+def send_replayed(
+    manager: Any, sid: str, namespace: str, envelope: dict[str, Any]
+) -> None:
+    """Send one replayed persisted event, marked ``replayed: true``."""
+    send_local(
+        manager, sid, namespace, envelope["type"], {**envelope, "replayed": True}
+    )
+
+
+def send_live(
+    manager: Any, sid: str, namespace: str, event: str, envelope: dict[str, Any]
+) -> None:
+    """Send a live event that the replay gate held back."""
+    send_local(manager, sid, namespace, event, envelope)
+
+
+def _is_local(manager: Any, sid: str, namespace: str) -> bool:
+    return sid in manager.rooms.get(namespace, {}).get(sid, {})
 
 
 def disconnect_connection(sid: str, namespace: str) -> None:

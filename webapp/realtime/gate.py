@@ -1,0 +1,208 @@
+"""The replay gate: holds live events for a connection while its replay runs.
+
+A reconnecting client must get missed events, then live ones, each exactly once and
+in id order. While a connection replays, live persisted events addressed to its
+rooms are buffered here instead of being sent; when the replay has caught up, the
+buffer is flushed (skipping ids the replay already sent) and the gate opens.
+
+The gate sits in the client manager's local delivery step, so it works the same on
+one process (``Manager.emit``) and on many (``RedisManager._handle_emit``).
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+import socketio
+
+
+@dataclass
+class HeldConnection:
+    """A connection whose live events are being held."""
+
+    namespace: str
+    buffer: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    high_water: int = 0
+
+
+class ReplayGate:
+    """Per-process registry of connections that are replaying."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._held: dict[str, HeldConnection] = {}
+
+    def hold(self, sid: str, namespace: str, last_event_id: int) -> None:
+        """Start buffering live events for ``sid`` (call before it enters rooms)."""
+        with self._lock:
+            self._held[sid] = HeldConnection(namespace, high_water=last_event_id)
+
+    def advance(self, sid: str, event_id: int) -> None:
+        """Record that the replay sent ``event_id``."""
+        with self._lock:
+            held = self._held.get(sid)
+            if held is not None and event_id > held.high_water:
+                held.high_water = event_id
+
+    def drain(self, sid: str) -> list[tuple[str, dict[str, Any]]]:
+        """Take buffered events not yet sent, in id order; open the gate if none.
+
+        The caller sends what it gets and calls ``drain`` again until it returns an
+        empty list: only then is the gate open, so nothing can overtake the buffer.
+        """
+        with self._lock:
+            held = self._held.get(sid)
+            if held is None:
+                return []
+            if not held.buffer:
+                del self._held[sid]
+                return []
+            pending = sorted(held.buffer, key=lambda item: item[1]["id"])
+            held.buffer = []
+            fresh = [item for item in pending if item[1]["id"] > held.high_water]
+            if fresh:
+                held.high_water = fresh[-1][1]["id"]
+            return fresh
+
+    def release(self, sid: str) -> None:
+        """Forget ``sid`` (it disconnected)."""
+        with self._lock:
+            self._held.pop(sid, None)
+
+    def is_held(self, sid: str) -> bool:
+        """True while ``sid`` is replaying."""
+        with self._lock:
+            return sid in self._held
+
+    def intercept(
+        self,
+        manager: socketio.Manager,
+        event: str,
+        data: Any,
+        namespace: str | None,
+        room: Any,
+        skip_sid: Any,
+    ) -> Any:
+        """Buffer a live persisted event for held connections; return new skip list."""
+        if not self._held or not isinstance(data, dict):
+            return skip_sid
+        if not isinstance(data.get("id"), int) or data.get("replayed"):
+            return skip_sid
+        namespace = namespace or "/"
+        if not isinstance(room, str):
+            return skip_sid
+        participants = manager.rooms.get(namespace, {}).get(room)
+        if not participants:
+            return skip_sid
+        skipped = list(skip_sid) if isinstance(skip_sid, list) else [skip_sid]
+        with self._lock:
+            for sid, held in self._held.items():
+                if held.namespace == namespace and sid in participants and sid != room:
+                    held.buffer.append((event, data))
+                    skipped.append(sid)
+        return skipped
+
+
+GATE = ReplayGate()
+
+
+class GatedManager(socketio.Manager):
+    """In-memory client manager whose deliveries pass the replay gate."""
+
+    def emit(  # type: ignore[override]
+        self,
+        event: str,
+        data: Any,
+        namespace: str,
+        room: Any = None,
+        skip_sid: Any = None,
+        callback: Any = None,
+        to: Any = None,
+        **kwargs: Any,
+    ) -> Any:
+        """Emit, holding back events for connections that are replaying."""
+        room = to or room
+        skip_sid = GATE.intercept(self, event, data, namespace, room, skip_sid)
+        return super().emit(
+            event,
+            data,
+            namespace,
+            room=room,
+            skip_sid=skip_sid,
+            callback=callback,
+            **kwargs,
+        )
+
+
+class GatedRedisManager(socketio.RedisManager):
+    """Redis client manager: one delivery order for every process, through the gate.
+
+    python-socketio delivers to local clients before publishing to Redis; with
+    several publishing processes, local clients could then see a higher id before a
+    lower one. Here every emit, local ones included, is delivered from the Redis
+    subscription, so all processes deliver in the single order Redis imposes.
+    """
+
+    def emit(  # type: ignore[override]
+        self,
+        event: str,
+        data: Any,
+        namespace: str | None = None,
+        room: Any = None,
+        skip_sid: Any = None,
+        callback: Any = None,
+        to: Any = None,
+        **kwargs: Any,
+    ) -> Any:
+        """Publish to the queue only; the subscription delivers locally too."""
+        room = to or room
+        if (
+            callback is not None
+            or kwargs.get("ignore_queue")
+            or not isinstance(data, dict)
+        ):
+            return super().emit(
+                event,
+                data,
+                namespace=namespace,
+                room=room,
+                skip_sid=skip_sid,
+                callback=callback,
+                **kwargs,
+            )
+        self._publish(
+            {
+                "method": "emit",
+                "event": event,
+                "data": [data],
+                "binary": False,
+                "namespace": namespace or "/",
+                "room": room,
+                "skip_sid": skip_sid,
+                "callback": None,
+                "host_id": None,  # not ours: our own listener must deliver it too
+            }
+        )
+
+    def _handle_emit(self, message: dict[str, Any]) -> None:
+        data = message.get("data")
+        payload = data[0] if isinstance(data, list) and len(data) == 1 else data
+        message = dict(message)
+        message["skip_sid"] = GATE.intercept(
+            self,
+            message["event"],
+            payload,
+            message.get("namespace"),
+            message.get("room"),
+            message.get("skip_sid"),
+        )
+        super()._handle_emit(message)  # type: ignore[misc]
+
+
+def send_local(
+    manager: socketio.Manager, sid: str, namespace: str, event: str, data: Any
+) -> None:
+    """Deliver straight to a connection of this process, bypassing queue and gate."""
+    socketio.Manager.emit(manager, event, data, namespace, room=sid)

@@ -1,0 +1,133 @@
+"""Replay of missed events to a reconnecting connection (DESIGN.md section 6).
+
+See docs/replay.md for why this is gap-free: ids are committed and delivered in
+id order (publisher.ordered_publish), and live events are held by the replay gate
+until the replay has caught up.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import func, select
+
+from webapp import metrics
+from webapp.errors import DomainError
+from webapp.extensions import db, get_socketio
+from webapp.models import Event
+from webapp.models.time import utcnow
+from webapp.realtime.gate import GATE
+from webapp.services import publisher
+from webapp.services.retention import oldest_kept_id
+
+PAGE_SIZE = 500
+
+
+class InvalidLastEventId(DomainError):
+    """``last_event_id`` is not a non-negative integer."""
+
+    code = "invalid_last_event_id"
+
+
+def parse_last_event_id(raw: Any) -> int | None:
+    """``None`` when absent; a non-negative int; anything else is an error."""
+    if raw is None:
+        return None
+    if isinstance(raw, bool) or not isinstance(raw, int) or raw < 0:
+        raise InvalidLastEventId("last_event_id must be a non-negative integer")
+    return raw
+
+
+@dataclass(frozen=True)
+class ReplayPlan:
+    """What a replay will do: how many events, or why it cannot."""
+
+    recoverable: bool
+    count: int
+    reason: str | None = None
+
+
+def plan_replay(rooms: list[str], last_event_id: int) -> ReplayPlan:
+    """Check the window: never replay part of a gap (DESIGN.md section 6)."""
+    latest = db.session.scalar(select(func.max(Event.id))) or 0
+    if last_event_id > latest:
+        return ReplayPlan(False, 0, "last_event_id_ahead")
+    oldest_kept = oldest_kept_id()
+    if oldest_kept is not None and last_event_id < oldest_kept - 1:
+        return ReplayPlan(False, 0, "pruned")
+    missed = select(Event.id, Event.created_at).where(
+        Event.room.in_(rooms), Event.id > last_event_id
+    )
+    count = db.session.scalar(select(func.count()).select_from(missed.subquery())) or 0
+    if count == 0:
+        return ReplayPlan(True, 0)
+    if count > current_app.config["REPLAY_MAX_EVENTS"]:
+        return ReplayPlan(False, count, "too_many_events")
+    first_created = db.session.scalar(
+        select(Event.created_at)
+        .where(Event.room.in_(rooms), Event.id > last_event_id)
+        .order_by(Event.id)
+        .limit(1)
+    )
+    max_age = timedelta(seconds=current_app.config["REPLAY_MAX_AGE"])
+    if first_created is not None and _aware(first_created) < utcnow() - max_age:
+        return ReplayPlan(False, count, "too_old")
+    return ReplayPlan(True, count)
+
+
+def _aware(value: Any) -> Any:
+    return value if value.tzinfo else value.replace(tzinfo=utcnow().tzinfo)
+
+
+def replay_connection(
+    sid: str, namespace: str, rooms: list[str], last_event_id: int
+) -> dict[str, Any]:
+    """Send missed events of ``rooms`` to ``sid``, then open its gate.
+
+    The connection's gate must already be held (``GATE.hold``) before it entered
+    the rooms. Returns the ``replay_complete`` payload, which is also sent.
+    """
+    manager = get_socketio().manager
+    plan = plan_replay(rooms, last_event_id)
+    sent = 0
+    cursor = last_event_id
+    if plan.recoverable:
+        while GATE.is_held(sid):
+            page = list(
+                db.session.scalars(
+                    select(Event)
+                    .where(Event.room.in_(rooms), Event.id > cursor)
+                    .order_by(Event.id)
+                    .limit(PAGE_SIZE)
+                )
+            )
+            db.session.rollback()  # end the read transaction; don't pin a snapshot
+            if not page:
+                break
+            for event in page:
+                publisher.send_replayed(manager, sid, namespace, event.envelope())
+                cursor = event.id
+            GATE.advance(sid, cursor)
+            sent += len(page)
+            get_socketio().sleep(0)  # let heartbeats and other clients through
+    # Live events held meanwhile, then open the gate (loop until nothing is left).
+    while True:
+        pending = GATE.drain(sid)
+        if not pending:
+            break
+        for event_name, envelope in pending:
+            publisher.send_live(manager, sid, namespace, event_name, envelope)
+            cursor = max(cursor, envelope["id"])
+    metrics.EVENTS_REPLAYED.labels(namespace).inc(sent)
+    complete: dict[str, Any] = {
+        "count": sent,
+        "last_event_id": cursor if plan.recoverable else last_event_id,
+        "recovered": plan.recoverable,
+    }
+    if plan.reason:
+        complete["reason"] = plan.reason
+    publisher.send_to_connection(sid, namespace, "replay_complete", complete)
+    return complete
