@@ -439,3 +439,70 @@ def build_world(url: str, seed: dict[str, Any]) -> World:
         key_a=key(tenant_a["id"]),
         key_b=key(tenant_b["id"]),
     )
+
+
+class ResumingClient(SocketRecorder):
+    """A reconnecting client that resumes from the last event id it has seen.
+
+    This is the Python twin of the socket.io-client snippet in docs/replay.md:
+    ``auth`` is a callable, so every reconnection attempt sends the latest id.
+    """
+
+    def __init__(self, token: str, last_event_id: int | None = None, **kwargs: Any):
+        kwargs.setdefault("reconnection_delay", 0.5)
+        kwargs.setdefault("reconnection_delay_max", 1)
+        super().__init__(reconnection=True, **kwargs)
+        self.token = token
+        self.last_event_id = last_event_id
+        self.ids: list[int] = []
+        self.client.on("*", handler=self._track, namespace="/engagement")
+
+    def auth(self) -> dict[str, Any]:
+        """Sent on every connection attempt."""
+        payload: dict[str, Any] = {"token": self.token}
+        if self.last_event_id is not None:
+            payload["last_event_id"] = self.last_event_id
+        return payload
+
+    def _track(self, event: str, *args: Any) -> None:
+        data = args[0] if args else None
+        with self._cond:
+            self.events.append(("/engagement", event, data))
+            if isinstance(data, dict) and isinstance(data.get("id"), int):
+                self.ids.append(data["id"])
+                self.last_event_id = max(self.last_event_id or 0, data["id"])
+            self._cond.notify_all()
+
+    def wait_for_ids(self, expected: list[int], timeout: float = 30) -> None:
+        """Block until every id in ``expected`` was received."""
+        wanted = set(expected)
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while not wanted.issubset(self.ids):
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    missing = sorted(wanted - set(self.ids))
+                    raise AssertionError(f"missing {len(missing)} ids: {missing[:20]}")
+                self._cond.wait(remaining)
+
+
+def publish_alerts(
+    url: str, api_key: str, tenant_id: int, count: int, prefix: str = "alert"
+) -> list[int]:
+    """Publish ``count`` /engagement alerts (in batches) and return their ids."""
+    ids: list[int] = []
+    api = Api(url, api_key=api_key)
+    for start in range(0, count, 500):
+        batch = [
+            {
+                "namespace": "/engagement",
+                "event": "alert",
+                "data": {"title": f"{prefix}-{n}", "severity": "info"},
+                "target": {"tenant": tenant_id},
+            }
+            for n in range(start, min(count, start + 500))
+        ]
+        response = api.post("/api/publish/batch", json=batch)
+        assert response.status_code == 202, response.text
+        ids.extend(result["id"] for result in response.json()["results"])
+    return ids

@@ -56,14 +56,14 @@ class ReplayGate:
             held = self._held.get(sid)
             if held is None:
                 return []
-            if not held.buffer:
-                del self._held[sid]
-                return []
             pending = sorted(held.buffer, key=lambda item: item[1]["id"])
             held.buffer = []
             fresh = [item for item in pending if item[1]["id"] > held.high_water]
-            if fresh:
-                held.high_water = fresh[-1][1]["id"]
+            if not fresh:
+                # Nothing left to send: open the gate while still holding the lock.
+                del self._held[sid]
+                return []
+            held.high_water = fresh[-1][1]["id"]
             return fresh
 
     def release(self, sid: str) -> None:
