@@ -142,6 +142,8 @@ class ProductionConfig(Config):
             )
         if "*" in app.config["CORS_ALLOWED_ORIGINS"]:
             raise RuntimeError("production refuses CORS_ALLOWED_ORIGINS=*")
+        if os.environ.get("PASSWORD_HASH_PROFILE") == "fast":
+            raise RuntimeError("production refuses PASSWORD_HASH_PROFILE=fast")
 
 
 config: dict[str, type[Config]] = {

@@ -8,6 +8,10 @@ reconfigure a server use ``server_factory``.
 from __future__ import annotations
 
 import os
+
+# In-process apps hash passwords too; the cheap profile keeps tests fast.
+os.environ.setdefault("PASSWORD_HASH_PROFILE", "fast")
+
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -17,6 +21,7 @@ from flask import Flask
 from flask.testing import FlaskCliRunner
 
 from tests.live import (
+    LiveServer,
     ServerProcess,
     SocketRecorder,
     World,
@@ -43,22 +48,6 @@ def app() -> Iterator[Flask]:
 def runner(app: Flask) -> FlaskCliRunner:
     """CLI runner for the in-process app."""
     return app.test_cli_runner()
-
-
-class LiveServer:
-    """A running server plus the seed data its database was prepared with."""
-
-    def __init__(
-        self, process: ServerProcess, seed: dict[str, Any], env: dict[str, str]
-    ):
-        self.process = process
-        self.seed = seed
-        self.env = env
-
-    @property
-    def url(self) -> str:
-        """Base URL."""
-        return self.process.url
 
 
 def _sqlite_env(directory: Path, extra: dict[str, str] | None = None) -> dict[str, str]:

@@ -61,6 +61,7 @@ def base_env(database_url: str, extra: dict[str, str] | None = None) -> dict[str
             "MAX_CONNECTIONS_PER_USER": "50",
             "CLIENT_EVENTS_PER_SECOND": "200",
             "CLIENT_EVENTS_BURST": "400",
+            "PASSWORD_HASH_PROFILE": "fast",
         }
     )
     env.update(extra or {})
@@ -506,3 +507,21 @@ def publish_alerts(
         assert response.status_code == 202, response.text
         ids.extend(result["id"] for result in response.json()["results"])
     return ids
+
+
+@dataclass
+class LiveServer:
+    """A running server plus the seed data its database was prepared with."""
+
+    process: ServerProcess
+    seed: dict[str, Any]
+    env: dict[str, str]
+
+    @property
+    def url(self) -> str:
+        """Base URL."""
+        return self.process.url
+
+
+SocketFactory = Callable[..., SocketRecorder]
+ServerFactory = Callable[..., LiveServer]

@@ -10,6 +10,8 @@ import pytest
 from tests.live import (
     Api,
     ResumingClient,
+    ServerFactory,
+    SocketFactory,
     World,
     build_world,
     connect_refusal,
@@ -23,7 +25,9 @@ def _latest_id(world: World) -> int:
     return max([e["id"] for e in events["events"]], default=0)
 
 
-def test_reconnect_replays_missed_events_in_order(world: World, sockets) -> None:  # type: ignore[no-untyped-def]
+def test_reconnect_replays_missed_events_in_order(
+    world: World, sockets: SocketFactory
+) -> None:
     proxy = TcpProxy(int(world.url.rsplit(":", 1)[1]))
     try:
         client = ResumingClient(world.user_a.access_token)
@@ -56,7 +60,7 @@ def test_reconnect_replays_missed_events_in_order(world: World, sockets) -> None
         proxy.close()
 
 
-def test_no_last_event_id_means_no_replay(world: World, sockets) -> None:  # type: ignore[no-untyped-def]
+def test_no_last_event_id_means_no_replay(world: World, sockets: SocketFactory) -> None:
     publish_alerts(world.url, world.key_a, world.tenant_a["id"], 3)
     client = sockets().connect(world.url, world.user_a.access_token, ["/engagement"])
     client.wait_for("welcome")
@@ -65,7 +69,9 @@ def test_no_last_event_id_means_no_replay(world: World, sockets) -> None:  # typ
     assert client.of("alert") == []
 
 
-def test_up_to_date_client_gets_an_empty_replay(world: World, sockets) -> None:  # type: ignore[no-untyped-def]
+def test_up_to_date_client_gets_an_empty_replay(
+    world: World, sockets: SocketFactory
+) -> None:
     ids = publish_alerts(world.url, world.key_a, world.tenant_a["id"], 2)
     client = sockets().connect(
         world.url,
@@ -79,7 +85,7 @@ def test_up_to_date_client_gets_an_empty_replay(world: World, sockets) -> None: 
 
 def test_last_event_id_zero_never_replays_another_tenants_events(
     world: World,
-    sockets,  # type: ignore[no-untyped-def]
+    sockets: SocketFactory,
 ) -> None:
     theirs = publish_alerts(world.url, world.key_b, world.tenant_b["id"], 5, "b")
     mine = publish_alerts(world.url, world.key_a, world.tenant_a["id"], 2, "a")
@@ -95,7 +101,7 @@ def test_last_event_id_zero_never_replays_another_tenants_events(
 
 def test_msp_user_replays_its_clients_events_in_one_order(
     world: World,
-    sockets,  # type: ignore[no-untyped-def]
+    sockets: SocketFactory,
 ) -> None:
     start = _latest_id(world)
     ids = []
@@ -123,7 +129,9 @@ def test_malformed_last_event_id_is_refused_with_a_code(
     assert error["message"] == "invalid_last_event_id"
 
 
-def test_last_event_id_from_the_future_is_not_recovered(world: World, sockets) -> None:  # type: ignore[no-untyped-def]
+def test_last_event_id_from_the_future_is_not_recovered(
+    world: World, sockets: SocketFactory
+) -> None:
     client = sockets().connect(
         world.url,
         world.user_a.access_token,
@@ -173,7 +181,9 @@ def test_live_events_during_a_replay_are_neither_lost_duplicated_nor_reordered(
     client.disconnect()
 
 
-def test_gap_beyond_the_window_replays_nothing(server_factory, sockets) -> None:  # type: ignore[no-untyped-def]
+def test_gap_beyond_the_window_replays_nothing(
+    server_factory: ServerFactory, sockets: SocketFactory
+) -> None:
     live = server_factory({"REPLAY_MAX_EVENTS": "10"})
     world = build_world(live.url, live.seed)
     start = _latest_id(world)
@@ -202,8 +212,8 @@ def test_gap_beyond_the_window_replays_nothing(server_factory, sockets) -> None:
 
 
 def test_events_older_than_replay_max_age_are_not_recovered(
-    server_factory, sockets
-) -> None:  # type: ignore[no-untyped-def]
+    server_factory: ServerFactory, sockets: SocketFactory
+) -> None:
     live = server_factory({"REPLAY_MAX_AGE": "1"})
     world = build_world(live.url, live.seed)
     start = _latest_id(world)

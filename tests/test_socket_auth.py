@@ -8,7 +8,15 @@ from datetime import timedelta
 import pytest
 from flask_jwt_extended import create_access_token
 
-from tests.live import Api, SocketRecorder, World, connect_refusal, login
+from tests.live import (
+    Api,
+    LiveServer,
+    SocketFactory,
+    SocketRecorder,
+    World,
+    connect_refusal,
+    login,
+)
 from webapp import create_app
 
 
@@ -56,7 +64,7 @@ def test_token_signed_with_another_key_is_refused(world: World) -> None:
     assert connect_refusal(world.url, {"token": token})["message"] == "invalid_token"
 
 
-def test_expired_token_is_refused(world: World, server) -> None:  # type: ignore[no-untyped-def]
+def test_expired_token_is_refused(world: World, server: LiveServer) -> None:
     token = _forged_token(
         server.env["JWT_SECRET_KEY"],
         {"tenant_id": world.tenant_a["id"], "role": "client"},
@@ -77,7 +85,9 @@ def test_revoked_token_is_refused_at_socket_connect(world: World) -> None:
     assert error["message"] == "token_revoked"
 
 
-def test_logout_disconnects_that_tokens_live_sockets(world: World, sockets) -> None:  # type: ignore[no-untyped-def]
+def test_logout_disconnects_that_tokens_live_sockets(
+    world: World, sockets: SocketFactory
+) -> None:
     member = world.add_user(world.tenant_a["id"])
     other_session = login(world.url, member.email, member.password)["access_token"]
     doomed = sockets().connect(
@@ -95,7 +105,9 @@ def test_logout_disconnects_that_tokens_live_sockets(world: World, sockets) -> N
     )
 
 
-def test_welcome_payload_describes_the_connection(world: World, sockets) -> None:  # type: ignore[no-untyped-def]
+def test_welcome_payload_describes_the_connection(
+    world: World, sockets: SocketFactory
+) -> None:
     recorder = sockets().connect(world.url, world.user_a.access_token, ["/events"])
     (welcome,) = recorder.wait_for("welcome", namespace="/events")
     assert welcome["namespace"] == "/events"
@@ -110,7 +122,9 @@ def test_welcome_payload_describes_the_connection(world: World, sockets) -> None
     assert welcome["server_time"].endswith("Z")
 
 
-def test_unknown_client_event_gets_an_error_ack(world: World, sockets) -> None:  # type: ignore[no-untyped-def]
+def test_unknown_client_event_gets_an_error_ack(
+    world: World, sockets: SocketFactory
+) -> None:
     recorder = sockets().connect(world.url, world.user_a.access_token, ["/engagement"])
     ack = recorder.call("no_such_event", {"x": 1})
     assert ack == {

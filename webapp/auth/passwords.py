@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
-from argon2 import PasswordHasher
+import os
+
+from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
 
-_hasher = PasswordHasher()
+# PASSWORD_HASH_PROFILE=fast is for test suites only (production refuses it): the
+# default profile costs ~50-400 ms per hash by design, which dominates test time.
+_hasher = (
+    PasswordHasher.from_parameters(profiles.CHEAPEST)
+    if os.environ.get("PASSWORD_HASH_PROFILE") == "fast"
+    else PasswordHasher()
+)
 
 # Verified against for unknown emails, so timing does not reveal which exist.
 _DUMMY_HASH = _hasher.hash("switchboard-timing-equaliser")

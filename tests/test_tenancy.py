@@ -1,0 +1,128 @@
+"""Tenants, users and API keys with role checks (DESIGN.md section 3)."""
+
+from __future__ import annotations
+
+from tests.live import LiveServer, World
+
+
+def test_admin_creates_tenants_and_users(world: World) -> None:
+    response = world.api(world.admin).post(
+        f"/api/tenants/{world.tenant_a['id']}/users",
+        json={
+            "email": "new-user@x.test",
+            "password": "long-enough-pw",
+            "name": "N",
+            "role": "client",
+        },
+    )
+    assert response.status_code in (201, 409)
+    if response.status_code == 201:
+        assert set(response.json()) == {"id", "email", "name", "role", "tenant_id"}
+
+
+def test_msp_user_sees_its_tenant_and_its_clients_only(
+    world: World, server: LiveServer
+) -> None:
+    from tests.live import build_world
+
+    other = build_world(server.url, server.seed)
+    ids = {
+        t["id"] for t in world.api(world.msp_user).get("/api/tenants").json()["tenants"]
+    }
+    assert ids == {world.msp_tenant["id"], world.tenant_a["id"], world.tenant_b["id"]}
+    assert other.tenant_a["id"] not in ids
+
+
+def test_client_user_sees_only_its_tenant(world: World) -> None:
+    tenants = world.api(world.user_a).get("/api/tenants").json()["tenants"]
+    assert [t["id"] for t in tenants] == [world.tenant_a["id"]]
+
+
+def test_msp_user_creates_client_tenants_under_itself_only(world: World) -> None:
+    api = world.api(world.msp_user)
+    created = api.post(
+        "/api/tenants", json={"name": f"c-{world.tenant_a['id']}-new", "kind": "client"}
+    )
+    assert created.status_code == 201
+    assert created.json()["parent_id"] == world.msp_tenant["id"]
+    assert (
+        api.post("/api/tenants", json={"name": "rogue msp", "kind": "msp"}).status_code
+        == 403
+    )
+
+
+def test_client_user_cannot_manage_anything(world: World) -> None:
+    api = world.api(world.user_a)
+    assert (
+        api.post("/api/tenants", json={"name": "x", "kind": "client"}).status_code
+        == 403
+    )
+    assert (
+        api.post(
+            f"/api/tenants/{world.tenant_a['id']}/api-keys", json={"name": "k"}
+        ).status_code
+        == 403
+    )
+
+
+def test_msp_cannot_touch_another_msps_tenants(
+    world: World, server: LiveServer
+) -> None:
+    from tests.live import build_world
+
+    other = build_world(server.url, server.seed)
+    api = world.api(world.msp_user)
+    response = api.post(
+        f"/api/tenants/{other.tenant_a['id']}/api-keys", json={"name": "k"}
+    )
+    assert response.status_code == 404
+    response = api.post(
+        f"/api/tenants/{other.tenant_a['id']}/users",
+        json={
+            "email": "x@y.test",
+            "password": "long-enough-pw",
+            "name": "x",
+            "role": "client",
+        },
+    )
+    assert response.status_code == 404
+
+
+def test_msp_cannot_create_admins(world: World) -> None:
+    response = world.api(world.msp_user).post(
+        f"/api/tenants/{world.msp_tenant['id']}/users",
+        json={
+            "email": "boss@x.test",
+            "password": "long-enough-pw",
+            "name": "B",
+            "role": "admin",
+        },
+    )
+    assert response.status_code == 403
+
+
+def test_api_key_is_shown_once_and_stored_hashed(world: World) -> None:
+    api = world.api(world.admin)
+    created = api.post(
+        f"/api/tenants/{world.tenant_a['id']}/api-keys", json={"name": "ci"}
+    )
+    assert created.status_code == 201
+    body = created.json()
+    assert set(body) == {"id", "name", "prefix", "key"}
+    listed = api.get(f"/api/tenants/{world.tenant_a['id']}/api-keys").json()["api_keys"]
+    entry = next(k for k in listed if k["id"] == body["id"])
+    assert "key" not in entry and body["key"] not in str(listed)
+    assert entry["prefix"] == body["prefix"]
+
+
+def test_duplicate_email_is_a_conflict(world: World) -> None:
+    response = world.api(world.admin).post(
+        f"/api/tenants/{world.tenant_a['id']}/users",
+        json={
+            "email": world.user_b.email,
+            "password": "long-enough-pw",
+            "name": "dup",
+            "role": "client",
+        },
+    )
+    assert response.status_code == 409
