@@ -96,7 +96,7 @@ def server_factory(
     started: list[ServerProcess] = []
 
     def start(extra: dict[str, str] | None = None, database_url: str | None = None,
-              seed: bool = True) -> LiveServer:
+              seed: bool = True, command: list[str] | None = None) -> LiveServer:
         env = (
             base_env(database_url, extra)
             if database_url
@@ -104,7 +104,7 @@ def server_factory(
         )
         env.setdefault("TEST_LOG_DIR", str(tmp_path))
         seed_data = prepare_database(env) if seed else {}
-        process = ServerProcess(env).start()
+        process = ServerProcess(env, command=command).start()
         started.append(process)
         return LiveServer(process, seed_data, env)
 
