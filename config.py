@@ -73,6 +73,17 @@ class Config:
 
     MESSAGE_QUEUE_URL = os.environ.get("MESSAGE_QUEUE_URL") or None
     MESSAGE_QUEUE_CHANNEL = os.environ.get("MESSAGE_QUEUE_CHANNEL", "switchboard")
+    # "1": only emit through the queue (external publishers); "0": also listen.
+    # Unset: listen only in the server process (wsgi.py patched for its async mode).
+    MESSAGE_QUEUE_WRITE_ONLY = (
+        _env_bool("MESSAGE_QUEUE_WRITE_ONLY")
+        if os.environ.get("MESSAGE_QUEUE_WRITE_ONLY")
+        else None
+    )
+    # Longest wait between attempts to resubscribe after losing Redis (seconds).
+    MESSAGE_QUEUE_RETRY_MAX = _env_float("MESSAGE_QUEUE_RETRY_MAX", 5.0)
+    # A dead process's connections leave the cluster-wide counts after this long.
+    CLUSTER_HEARTBEAT_TTL = _env_float("CLUSTER_HEARTBEAT_TTL", 15.0)
     CORS_ALLOWED_ORIGINS = _env_list("CORS_ALLOWED_ORIGINS", ["*"])
     SOCKETIO_ASYNC_MODE = os.environ.get("SOCKETIO_ASYNC_MODE", "eventlet")
     PING_INTERVAL = _env_float("PING_INTERVAL", 25.0)

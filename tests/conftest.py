@@ -27,6 +27,8 @@ from tests.live import (
     World,
     base_env,
     build_world,
+    create_database,
+    drop_database,
     prepare_database,
 )
 from webapp import create_app
@@ -56,13 +58,25 @@ def _sqlite_env(directory: Path, extra: dict[str, str] | None = None) -> dict[st
 
 @pytest.fixture(scope="session")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    """The shared live server (``python wsgi.py``, eventlet, SQLite)."""
+    """The shared live server (``python wsgi.py``, eventlet, SQLite).
+
+    With ``TEST_DATABASE_URL`` (a PostgreSQL server URL) it runs on a fresh
+    database created there and dropped afterwards: the whole suite on PostgreSQL.
+    """
     directory = tmp_path_factory.mktemp("live")
-    env = _sqlite_env(directory, {"TEST_LOG_DIR": str(directory)})
+    pg_server = os.environ.get("TEST_DATABASE_URL")
+    database_url = create_database(pg_server) if pg_server else None
+    extra = {"TEST_LOG_DIR": str(directory)}
+    if database_url:
+        env = base_env(database_url, extra)
+    else:
+        env = _sqlite_env(directory, extra)
     seed = prepare_database(env)
     process = ServerProcess(env).start()
     yield LiveServer(process, seed, env)
     process.stop()
+    if database_url:
+        drop_database(database_url)
 
 
 @pytest.fixture
@@ -76,6 +90,7 @@ def server_factory(
         extra: dict[str, str] | None = None,
         database_url: str | None = None,
         seed: bool = True,
+        command: list[str] | None = None,
     ) -> LiveServer:
         env = (
             base_env(database_url, extra)
@@ -84,7 +99,7 @@ def server_factory(
         )
         env.setdefault("TEST_LOG_DIR", str(tmp_path))
         seed_data = prepare_database(env) if seed else {}
-        process = ServerProcess(env).start()
+        process = ServerProcess(env, command=command).start()
         started.append(process)
         return LiveServer(process, seed_data, env)
 
@@ -122,3 +137,18 @@ def require_service(name: str, url: str | None) -> str:
     if os.environ.get("REQUIRE_SERVICES") == "1":
         pytest.fail(message + " but REQUIRE_SERVICES=1")
     pytest.skip(message)
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A fresh PostgreSQL database (``sb_<random>``) on TEST_POSTGRES_URL's server."""
+    server_url = require_service("PostgreSQL", os.environ.get("TEST_POSTGRES_URL"))
+    database_url = create_database(server_url)
+    yield database_url
+    drop_database(database_url)
+
+
+@pytest.fixture
+def redis_url() -> str:
+    """The shared Redis (TEST_REDIS_URL); isolate with a unique channel per test."""
+    return require_service("Redis", os.environ.get("TEST_REDIS_URL"))

@@ -89,12 +89,38 @@ def prepare_database(env: dict[str, str]) -> dict[str, Any]:
     return dict(json.loads(run_flask(env, "seed-demo", "--json")))
 
 
+def create_database(server_url: str) -> str:
+    """Create a uniquely named PostgreSQL database next to ``server_url``'s."""
+    import psycopg2
+
+    name = f"sb_{uuid.uuid4().hex[:12]}"
+    conn = psycopg2.connect(server_url)
+    conn.autocommit = True
+    with conn.cursor() as cursor:
+        cursor.execute(f'CREATE DATABASE "{name}"')
+    conn.close()
+    return server_url.rsplit("/", 1)[0] + "/" + name
+
+
+def drop_database(database_url: str) -> None:
+    """Drop a database made by ``create_database`` (closing its connections)."""
+    import psycopg2
+
+    server_url, name = database_url.rsplit("/", 1)
+    conn = psycopg2.connect(server_url + "/postgres")
+    conn.autocommit = True
+    with conn.cursor() as cursor:
+        cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    conn.close()
+
+
 @dataclass
 class ServerProcess:
-    """One real server process (``python wsgi.py``)."""
+    """One real server process (``python wsgi.py``, or ``command``)."""
 
     env: dict[str, str]
     port: int = field(default_factory=free_port)
+    command: list[str] | None = None
     process: subprocess.Popen[bytes] | None = None
     log_path: Path | None = None
     _log_file: Any = None
@@ -112,8 +138,9 @@ class ServerProcess:
         )
         self._close_log()
         self._log_file = open(self.log_path, "ab")  # noqa: SIM115 - closed on stop
+        command = [c.replace("{port}", str(self.port)) for c in self.command or []]
         self.process = subprocess.Popen(
-            [PYTHON, "wsgi.py"],
+            command or [PYTHON, "wsgi.py"],
             cwd=ROOT,
             env=env,
             stdout=self._log_file,

@@ -1,4 +1,4 @@
-"""Flask CLI commands: seed-demo."""
+"""Flask CLI commands: seed-demo, publish."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from webapp.auth.api_keys import KEY_PREFIX, hash_api_key
 from webapp.auth.passwords import hash_password
+from webapp.errors import DomainError
 from webapp.extensions import db
 from webapp.models import ApiKey, Tenant, User
 
@@ -127,3 +128,60 @@ def register_cli(app: Flask) -> None:
         click.echo("Demo users (email / password):")
         for user in result["users"]:
             click.echo(f"  {user['role']:<7} {user['email']} / {user['password']}")
+
+    app.cli.add_command(publish_command)
+
+
+@click.command("publish")
+@click.option("--namespace", required=True, help="e.g. /events")
+@click.option("--event", required=True, help="A registered event type, e.g. alert")
+@click.option("--tenant", "tenant_id", type=int, required=True, help="Tenant id.")
+@click.option("--data", default="{}", help="The payload, as a JSON object.")
+@click.option(
+    "--target-kind",
+    type=click.Choice(["tenant", "user", "session", "msp"]),
+    default="tenant",
+    show_default=True,
+)
+@click.option("--target-id", type=int, help="Target id (default: --tenant).")
+@click.option("--idempotency-key", help="Repeat-safe key (24 h window).")
+def publish_command(
+    namespace: str,
+    event: str,
+    tenant_id: int,
+    data: str,
+    target_kind: str,
+    target_id: int | None,
+    idempotency_key: str | None,
+) -> None:
+    """Publish one event as the system: persist, get an id, emit via the queue.
+
+    Prints the result as JSON. Without MESSAGE_QUEUE_URL the event is persisted
+    (clients get it on replay) but no server process receives it live: a warning
+    says so on stderr.
+    """
+    from webapp.services.external_publisher import (
+        live_delivery_available,
+        publish_as_system,
+    )
+
+    try:
+        payload = json.loads(data)
+    except json.JSONDecodeError as exc:
+        raise click.BadParameter(f"not JSON: {exc}", param_hint="--data") from None
+    target = {target_kind: target_id if target_id is not None else tenant_id}
+    try:
+        result = publish_as_system(
+            namespace, event, tenant_id, payload, target, idempotency_key
+        )
+    except DomainError as exc:
+        click.echo(json.dumps({"error": exc.to_dict()}), err=True)
+        raise SystemExit(1) from None
+    live = live_delivery_available()
+    click.echo(json.dumps({**result.to_dict(), "live": live}))
+    if not live:
+        click.echo(
+            "warning: MESSAGE_QUEUE_URL is not set, so no server process received "
+            "this event live; it is persisted and clients get it on replay.",
+            err=True,
+        )

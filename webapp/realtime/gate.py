@@ -136,8 +136,8 @@ class GatedManager(socketio.Manager):
         )
 
 
-class GatedRedisManager(socketio.RedisManager):
-    """Redis client manager: one delivery order for every process, through the gate.
+class QueueOrderedGate:
+    """Mixin for a pub/sub manager: one delivery order for every process, gated.
 
     python-socketio delivers to local clients before publishing to Redis; with
     several publishing processes, local clients could then see a higher id before a
@@ -163,7 +163,7 @@ class GatedRedisManager(socketio.RedisManager):
             or kwargs.get("ignore_queue")
             or not isinstance(data, dict)
         ):
-            return super().emit(
+            return super().emit(  # type: ignore[misc]
                 event,
                 data,
                 namespace=namespace,
@@ -172,7 +172,7 @@ class GatedRedisManager(socketio.RedisManager):
                 callback=callback,
                 **kwargs,
             )
-        self._publish(
+        self._publish(  # type: ignore[attr-defined]
             {
                 "method": "emit",
                 "event": event,

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import logging
 import sys
+import time
+from collections.abc import Iterator
 from typing import Any
 
 import socketio
 from flask import Flask
+from redis.backoff import ExponentialBackoff
+from redis.retry import Retry
 
-from webapp.realtime.gate import GatedManager, GatedRedisManager
+from webapp.realtime.gate import GatedManager, QueueOrderedGate
+from webapp.services.message_queue import MessageQueueUnavailable
+
+logger = logging.getLogger(__name__)
 
 
 def effective_async_mode(requested: str) -> str:
@@ -30,16 +38,101 @@ def effective_async_mode(requested: str) -> str:
     return requested
 
 
-def client_manager(app: Flask, write_only: bool = False) -> socketio.Manager:
+class ClusterRedisManager(QueueOrderedGate, socketio.RedisManager):  # type: ignore[misc]
+    """``RedisManager`` that reports a failed publish and resubscribes promptly.
+
+    Deliveries pass the replay gate and every process delivers in the queue's
+    order (``QueueOrderedGate``, webapp/realtime/gate.py).
+
+    The stock manager logs "giving up" and drops the message when Redis is down;
+    here the emit raises ``MessageQueueUnavailable`` so the publisher can answer
+    503. Its listener already reconnects and resubscribes, but backs off up to
+    60 s; here the back-off is capped at ``retry_max`` so delivery resumes soon
+    after Redis comes back.
+    """
+
+    def __init__(self, url: str, channel: str, write_only: bool, retry_max: float):
+        super().__init__(
+            url,
+            channel=channel,
+            write_only=write_only,
+            redis_options={
+                "socket_connect_timeout": 2,
+                "socket_keepalive": True,
+                # Fail within a second when Redis is down (the default retries
+                # back off for several seconds while a publish request waits).
+                "retry": Retry(ExponentialBackoff(cap=0.5, base=0.05), 2),
+            },
+        )
+        self.retry_max = retry_max
+        self.connected: bool = False
+
+    def _publish(self, data: Any) -> Any:
+        """Publish on the channel; raise after two failed attempts."""
+        for attempt in (1, 2):
+            try:
+                if not self.connected:
+                    self._redis_connect()
+                return self.redis.publish(self.channel, self.json.dumps(data))
+            except Exception as exc:
+                self.connected = False
+                if attempt == 2:
+                    logger.error("cannot publish to the message queue: %s", exc)
+                    raise MessageQueueUnavailable() from exc
+        return None  # pragma: no cover - the loop returns or raises
+
+    def _redis_listen_with_retries(self) -> Iterator[Any]:  # pragma: no cover
+        """Subscribe, and resubscribe after any failure (capped back-off)."""
+        retry_sleep = 0.5
+        subscribed = False
+        while True:
+            try:
+                if not subscribed:
+                    self._redis_connect()
+                    self.pubsub.subscribe(self.channel)
+                    if retry_sleep > 0.5:
+                        logger.warning("message queue: resubscribed %s", self.channel)
+                    subscribed = True
+                    retry_sleep = 0.5
+                yield from self.pubsub.listen()
+            except Exception as exc:
+                logger.error(
+                    "message queue: cannot receive (%s); retrying in %.1f s",
+                    exc,
+                    retry_sleep,
+                )
+                subscribed = False
+                time.sleep(retry_sleep)
+                retry_sleep = min(retry_sleep * 2, self.retry_max)
+
+
+def serves_clients(app: Flask) -> bool:
+    """True in the server process; False for the CLI and scripts (write-only)."""
+    forced = app.config.get("MESSAGE_QUEUE_WRITE_ONLY")
+    if forced is not None:
+        return not forced
+    requested = app.config["SOCKETIO_ASYNC_MODE"]
+    return effective_async_mode(requested) == requested
+
+
+def client_manager(app: Flask, write_only: bool | None = None) -> socketio.Manager:
     """A Redis manager when ``MESSAGE_QUEUE_URL`` is set; in-memory otherwise.
 
-    Both pass deliveries through the replay gate (webapp/realtime/gate.py).
+    Both pass deliveries through the replay gate.
+
+    ``write_only`` defaults to "not the server process" (``serves_clients``): the
+    ``flask`` CLI and scripts only emit through the queue and never subscribe.
     """
     url = app.config.get("MESSAGE_QUEUE_URL")
     if not url:
         return GatedManager()
-    return GatedRedisManager(
-        url, channel=app.config["MESSAGE_QUEUE_CHANNEL"], write_only=write_only
+    if write_only is None:
+        write_only = not serves_clients(app)
+    return ClusterRedisManager(
+        url,
+        channel=app.config["MESSAGE_QUEUE_CHANNEL"],
+        write_only=write_only,
+        retry_max=app.config["MESSAGE_QUEUE_RETRY_MAX"],
     )
 
 

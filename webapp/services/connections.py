@@ -1,7 +1,8 @@
 """Live connection bookkeeping: counts for /ws/stats, caps, sockets per token.
 
 ``ConnectionRegistry`` is the interface; ``MemoryConnectionRegistry`` serves one
-process. A Redis implementation can replace it for a cluster.
+process; with ``MESSAGE_QUEUE_URL`` set, ``connections_redis.RedisConnectionRegistry``
+serves the whole cluster.
 """
 
 from __future__ import annotations
@@ -37,6 +38,9 @@ class ConnectionRegistry(Protocol):
     def all(self) -> list[ConnectionInfo]:
         """Every live connection."""
 
+    def count(self) -> int:
+        """Number of live connections."""
+
     def count_for_user(self, user_id: int, namespace: str) -> int:
         """Live connections of one user on one namespace."""
 
@@ -66,6 +70,11 @@ class MemoryConnectionRegistry:
         with self._lock:
             return list(self._by_key.values())
 
+    def count(self) -> int:
+        """Number of live connections."""
+        with self._lock:
+            return len(self._by_key)
+
     def count_for_user(self, user_id: int, namespace: str) -> int:
         """Live connections of one user on one namespace."""
         return sum(
@@ -78,7 +87,14 @@ class MemoryConnectionRegistry:
 
 
 def init_connections(app: Flask) -> None:
-    """Attach the registry to the app."""
+    """Attach the registry: in memory, or in Redis when a message queue is set."""
+    if app.config.get("MESSAGE_QUEUE_URL"):
+        from webapp.services.cluster import init_cluster_state
+        from webapp.services.connections_redis import RedisConnectionRegistry
+
+        state = init_cluster_state(app)
+        app.extensions["switchboard.connections"] = RedisConnectionRegistry(state)
+        return
     app.extensions["switchboard.connections"] = MemoryConnectionRegistry()
 
 
@@ -108,4 +124,4 @@ def stats(tenant_ids: list[int] | None) -> dict[str, object]:
 
 def active_connections() -> int:
     """Number of live namespace connections (no tenant data)."""
-    return len(registry().all())
+    return registry().count()

@@ -6,6 +6,7 @@ commands all come through here.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -26,7 +27,11 @@ from webapp.models import Event, Tenant, User
 from webapp.models.time import isoformat, utcnow
 from webapp.realtime.gate import send_local
 from webapp.rooms import msp_room, tenant_room, user_room
+from webapp.services import message_queue
+from webapp.services.message_queue import MessageQueueUnavailable
 from webapp.services.tenancy import get_visible_tenant
+
+logger = logging.getLogger(__name__)
 
 # (identity, target id) -> (room, tenant_id); features add kinds such as "session".
 TargetResolver = Callable[[Identity, int], tuple[str, int]]
@@ -126,7 +131,11 @@ def prepare(
     target: Any,
     idempotency_key: str | None = None,
 ) -> PublishRequest:
-    """Check that ``identity`` may publish this event to this target, and validate."""
+    """Check that ``identity`` may publish this event to this target, and validate.
+
+    Also refuses (503) while the message queue is down, before anything persists.
+    """
+    message_queue.ensure_available()
     event_type = get_event_type(namespace, event)
     if identity.role not in event_type.publishers:
         raise Forbidden(f"{identity.role!r} may not publish {event!r}")
@@ -165,6 +174,7 @@ def publish_to_room(
     idempotency_key: str | None = None,
 ) -> PublishResult:
     """Publish from a service that has already authorised the room."""
+    message_queue.ensure_available()
     event_type = get_event_type(namespace, event)
     clean = validate_payload(event_type, data)
     return deliver(PublishRequest(event_type, clean, room, tenant_id, idempotency_key))
@@ -307,11 +317,34 @@ def _volatile_envelope(request: PublishRequest) -> dict[str, Any]:
 
 
 def _emit_envelope(envelope: dict[str, Any]) -> None:
+    """Emit to the room on every process; 503 if the queue fails after commit.
+
+    A persisted event stays in the log when the emit fails, so clients get it on
+    replay; the error says so (``details.persisted``, ``details.id``).
+    """
     if not envelope.get("room"):
         raise ValueError("refusing to emit without a room")
-    get_socketio().emit(
-        envelope["type"], envelope, to=envelope["room"], namespace=envelope["namespace"]
-    )
+    try:
+        get_socketio().emit(
+            envelope["type"],
+            envelope,
+            to=envelope["room"],
+            namespace=envelope["namespace"],
+        )
+    except MessageQueueUnavailable as exc:
+        health = message_queue.queue_health()
+        if health is not None:
+            health.mark_down()
+        persisted = envelope["id"] is not None
+        raise MessageQueueUnavailable(
+            (
+                f"event {envelope['id']} was persisted but the message queue failed;"
+                " other processes' clients get it on replay"
+            )
+            if persisted
+            else "the message queue failed; the volatile event was not delivered",
+            details={"id": envelope["id"], "persisted": persisted},
+        ) from exc
     metrics.EVENTS_PUBLISHED.labels(envelope["namespace"], envelope["type"]).inc()
 
 
@@ -345,9 +378,17 @@ def send_live(
 
 
 def _is_local(manager: Any, sid: str, namespace: str) -> bool:
-    return sid in manager.rooms.get(namespace, {}).get(sid, {})
+    return bool(
+        manager.is_connected(sid, namespace) or manager.is_pre_connected(sid, namespace)
+    )
 
 
 def disconnect_connection(sid: str, namespace: str) -> None:
-    """Close one namespace connection (e.g. after logout revoked its token)."""
-    get_socketio().disconnect(sid, namespace=namespace)
+    """Close one namespace connection, on whichever process holds it."""
+    if _is_local(get_socketio().manager, sid, namespace):
+        get_socketio().disconnect(sid, namespace=namespace, ignore_queue=True)
+        return
+    try:
+        get_socketio().disconnect(sid, namespace=namespace)
+    except MessageQueueUnavailable:
+        logger.warning("message queue down: cannot disconnect remote %s", sid)

@@ -8,15 +8,14 @@ from flask import current_app
 from sqlalchemy import text
 
 from webapp.extensions import db
+from webapp.services.message_queue import ping
 
 
 def check_dependencies() -> dict[str, dict[str, Any]]:
     """Ping the database and, when configured, the message queue."""
     checks: dict[str, dict[str, Any]] = {"database": _check_database()}
     if current_app.config.get("MESSAGE_QUEUE_URL"):
-        checks["message_queue"] = _check_message_queue(
-            current_app.config["MESSAGE_QUEUE_URL"]
-        )
+        checks["message_queue"] = ping(current_app.config["MESSAGE_QUEUE_URL"])
     return checks
 
 
@@ -26,14 +25,4 @@ def _check_database() -> dict[str, Any]:
         return {"ok": True}
     except Exception as exc:  # any driver error means "not ready"
         db.session.rollback()
-        return {"ok": False, "error": type(exc).__name__}
-
-
-def _check_message_queue(url: str) -> dict[str, Any]:
-    try:
-        import redis
-
-        redis.Redis.from_url(url, socket_timeout=1, socket_connect_timeout=1).ping()
-        return {"ok": True}
-    except Exception as exc:  # any client error means "not ready"
         return {"ok": False, "error": type(exc).__name__}
