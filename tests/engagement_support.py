@@ -49,6 +49,14 @@ def start_killable_client(
     return process
 
 
+def kill_client(process: subprocess.Popen[str]) -> None:
+    """SIGKILL a killable client (no disconnect packet) and reap it."""
+    process.kill()
+    process.wait(10)
+    if process.stdout is not None:
+        process.stdout.close()
+
+
 def new_engagement(
     world: World,
     client_tenant_id: int | None = None,
