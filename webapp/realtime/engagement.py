@@ -71,7 +71,7 @@ class EngagementNamespace(BaseNamespace):
         self.enter_room(sid, session_room(request.session_id))
         if not self.server.manager.is_connected(sid, self.namespace):
             # The connection dropped while joining; on_disconnected may have run.
-            self.on_disconnected(sid, self.identity(sid))
+            self._leave_everything(sid)
         return {"ok": True, **result}
 
     def on_leave_session(self, sid: str, data: Any = None) -> dict[str, Any]:
@@ -93,6 +93,9 @@ class EngagementNamespace(BaseNamespace):
 
     def on_disconnected(self, sid: str, identity: Identity) -> None:
         """A dropped connection leaves its sessions, like an explicit leave."""
+        self._leave_everything(sid)
+
+    def _leave_everything(self, sid: str) -> None:
         for session_id in sessions.joined_sessions(sid):
             self.leave_room(sid, session_room(session_id))
         sessions.drop_connection(sid)
