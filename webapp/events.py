@@ -105,22 +105,38 @@ class Severity(Payload):
 
 
 class EngagementUpdate(Payload):
+    """/engagement: an engagement's full state after a change."""
+
     engagement: dict[str, Any]
+    action: Literal["created", "updated", "archived", "interaction"] = "updated"
 
 
 class InteractionUpdate(Payload):
+    """/engagement: every counter of the engagement, as of this increment."""
+
     engagement_id: int
     kind: str = Field(min_length=1, max_length=64)
+    count: int | None = Field(default=None, ge=0)
     counters: dict[str, int]
 
 
+class EngagementAlert(Severity):
+    """/engagement: an alert, optionally about one engagement."""
+
+    engagement_id: int | None = None
+
+
 class Presence(Payload):
+    """/engagement: a user's first connection joined, or last one left, a session."""
+
     user: dict[str, Any]
     count: int = Field(ge=0)
     session_id: int
 
 
 class SessionMessage(Payload):
+    """/engagement: a chat message in a collaboration session."""
+
     session_id: int
     text: str = Field(min_length=1, max_length=4000)
     user: dict[str, Any]
@@ -170,9 +186,19 @@ register(
         "/engagement",
         "engagement_update",
         EngagementUpdate,
-        "An engagement was created or changed.",
+        "An engagement was created, changed, archived or counted an interaction.",
         targets=frozenset({"tenant"}),
-        example={"engagement": {"id": 1, "title": "Onboarding", "status": "active"}},
+        example={
+            "engagement": {
+                "id": 1,
+                "msp_tenant_id": 1,
+                "client_tenant_id": 2,
+                "title": "Onboarding",
+                "status": "active",
+                "counters": {"call": 3},
+            },
+            "action": "interaction",
+        },
     )
 )
 register(
@@ -181,17 +207,27 @@ register(
         "interaction_update",
         InteractionUpdate,
         "An engagement's interaction counters changed.",
-        example={"engagement_id": 1, "kind": "call", "counters": {"call": 3}},
+        example={
+            "engagement_id": 1,
+            "kind": "call",
+            "count": 3,
+            "counters": {"call": 3},
+        },
     )
 )
 register(
     EventType(
         "/engagement",
         "alert",
-        Severity,
+        EngagementAlert,
         "An alert for a client tenant, or MSP-only when sent to msp:<id>.",
         targets=frozenset({"tenant", "msp", "session", "user"}),
-        example={"severity": "high", "title": "SLA breach", "message": "..."},
+        example={
+            "severity": "high",
+            "title": "SLA breach",
+            "message": "Ticket 42 is overdue",
+            "engagement_id": 1,
+        },
     )
 )
 register(
@@ -199,11 +235,15 @@ register(
         "/engagement",
         "user_joined",
         Presence,
-        "Someone joined a collaboration session.",
+        "A user's first connection joined a session (sent to the others in it).",
         persisted=False,
         targets=frozenset({"session"}),
         publishers=SERVER_ONLY,
-        example={"session_id": 7, "user": {"id": 3, "name": "Ann"}, "count": 2},
+        example={
+            "session_id": 7,
+            "user": {"id": 3, "name": "Ann", "role": "client", "tenant_id": 2},
+            "count": 2,
+        },
     )
 )
 register(
@@ -211,11 +251,15 @@ register(
         "/engagement",
         "user_left",
         Presence,
-        "Someone's last connection left a collaboration session.",
+        "A user's last connection left a session or dropped (sent to the others).",
         persisted=False,
         targets=frozenset({"session"}),
         publishers=SERVER_ONLY,
-        example={"session_id": 7, "user": {"id": 3, "name": "Ann"}, "count": 1},
+        example={
+            "session_id": 7,
+            "user": {"id": 3, "name": "Ann", "role": "client", "tenant_id": 2},
+            "count": 1,
+        },
     )
 )
 register(
@@ -223,9 +267,13 @@ register(
         "/engagement",
         "session_message",
         SessionMessage,
-        "A chat message in a collaboration session.",
+        "A chat message in a collaboration session (the sender receives it too).",
         targets=frozenset({"session"}),
-        example={"session_id": 7, "text": "hello", "user": {"id": 3, "name": "Ann"}},
+        example={
+            "session_id": 7,
+            "text": "hello",
+            "user": {"id": 3, "name": "Ann", "role": "client", "tenant_id": 2},
+        },
     )
 )
 

@@ -1,7 +1,51 @@
-"""REST endpoints for sessions (see DESIGN.md section 8)."""
+"""/api/sessions: collaboration sessions and their live participants."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint
+from pydantic import Field
+
+from webapp.api.schemas import Body, int_arg, parse_body
+from webapp.auth.guards import authenticated, current_identity
+from webapp.services import sessions as session_service
 
 bp = Blueprint("sessions", __name__)
+
+
+class SessionBody(Body):
+    title: str = Field(min_length=1, max_length=200)
+    tenant_id: int | None = None
+    engagement_id: int | None = None
+
+
+@bp.post("/api/sessions")
+@authenticated(allow_api_key=True)
+def create_session() -> tuple[dict[str, Any], int]:
+    """Create a session in the caller's tenant, a visible one, or an engagement's."""
+    body = parse_body(SessionBody)
+    session = session_service.create_session(
+        current_identity(), body.title, body.tenant_id, body.engagement_id
+    )
+    return session_service.describe_session(session), 201
+
+
+@bp.get("/api/sessions")
+@authenticated(allow_api_key=True)
+def list_sessions() -> dict[str, Any]:
+    """Sessions the caller may see (``?tenant_id=``, ``?engagement_id=``)."""
+    found = session_service.list_sessions(
+        current_identity(),
+        int_arg("tenant_id", 0) or None,
+        int_arg("engagement_id", 0) or None,
+    )
+    return {"sessions": [session_service.describe_session(s) for s in found]}
+
+
+@bp.get("/api/sessions/<int:session_id>")
+@authenticated(allow_api_key=True)
+def get_session(session_id: int) -> dict[str, Any]:
+    """One session with its live participants."""
+    session = session_service.get_visible_session(current_identity(), session_id)
+    return session_service.describe_session(session)

@@ -1,9 +1,20 @@
 """All models, imported here so Alembic and the app see every table."""
 
 from webapp.models.api_key import ApiKey
+from webapp.models.collab_session import CollabSession
+from webapp.models.engagement import Engagement, InteractionCounter
 from webapp.models.event import Event
 from webapp.models.revoked_token import RevokedToken
 from webapp.models.tenant import Tenant
 from webapp.models.user import User
 
-__all__ = ["ApiKey", "Event", "RevokedToken", "Tenant", "User"]
+__all__ = [
+    "ApiKey",
+    "CollabSession",
+    "Engagement",
+    "Event",
+    "InteractionCounter",
+    "RevokedToken",
+    "Tenant",
+    "User",
+]
