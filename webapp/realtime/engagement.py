@@ -16,6 +16,7 @@ from webapp.errors import ValidationFailed
 from webapp.realtime.base import BaseNamespace
 from webapp.rooms import session_room
 from webapp.services import sessions
+from webapp.services.replay import replay_into_room
 
 M = TypeVar("M", bound=BaseModel)
 MAX_MESSAGE_CHARS = 4000
@@ -30,7 +31,7 @@ class SessionEvent(BaseModel):
 
 
 class JoinSession(SessionEvent):
-    """``join_session``; ``last_event_id`` is validated here, replayed elsewhere."""
+    """``join_session``; with ``last_event_id`` the session room is replayed."""
 
     last_event_id: StrictInt | None = Field(default=None, ge=0)
 
@@ -67,8 +68,18 @@ class EngagementNamespace(BaseNamespace):
         """Join a session: ``{ok, session_id, participants, count, session}``."""
         request = parse_event(JoinSession, data)
         result = sessions.join_session(self.identity(sid), sid, request.session_id)
+        room = session_room(request.session_id)
         # Entered after user_joined went out, so the joiner is not told about itself.
-        self.enter_room(sid, session_room(request.session_id))
+        if request.last_event_id is None:
+            self.enter_room(sid, room)
+        else:
+            result["replay"] = replay_into_room(
+                sid,
+                self.namespace or "/",
+                room,
+                request.last_event_id,
+                lambda: self.enter_room(sid, room),
+            )
         if not self.server.manager.is_connected(sid, self.namespace):
             # The connection dropped while joining; on_disconnected may have run.
             self._leave_everything(sid)

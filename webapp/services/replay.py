@@ -7,6 +7,8 @@ until the replay has caught up.
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -24,6 +26,8 @@ from webapp.services import publisher
 from webapp.services.retention import oldest_kept_id
 
 PAGE_SIZE = 500
+# How long join_session waits for a connect-time replay of the same connection.
+JOIN_WAIT_SECONDS = 30.0
 
 
 class InvalidLastEventId(DomainError):
@@ -85,11 +89,41 @@ def _aware(value: Any) -> Any:
 def replay_connection(
     sid: str, namespace: str, rooms: list[str], last_event_id: int
 ) -> dict[str, Any]:
-    """Send missed events of ``rooms`` to ``sid``, then open its gate.
+    """Replay at connect: missed events of ``rooms``, then ``replay_complete``.
 
     The connection's gate must already be held (``GATE.hold``) before it entered
     the rooms. Returns the ``replay_complete`` payload, which is also sent.
     """
+    complete = replay_rooms(sid, namespace, rooms, last_event_id)
+    publisher.send_to_connection(sid, namespace, "replay_complete", complete)
+    return complete
+
+
+def replay_into_room(
+    sid: str,
+    namespace: str,
+    room: str,
+    last_event_id: int,
+    enter_room: Callable[[], None],
+) -> dict[str, Any]:
+    """Enter ``room`` and replay what it missed there (``join_session``).
+
+    Waits for a connect-time replay of the same connection to finish first, so
+    the two never interleave; returns the summary that goes into the ack.
+    """
+    sio = get_socketio()
+    deadline = time.monotonic() + JOIN_WAIT_SECONDS
+    while GATE.is_held(sid) and time.monotonic() < deadline:
+        sio.sleep(0.02)
+    GATE.hold(sid, namespace, last_event_id)
+    enter_room()
+    return replay_rooms(sid, namespace, [room], last_event_id)
+
+
+def replay_rooms(
+    sid: str, namespace: str, rooms: list[str], last_event_id: int
+) -> dict[str, Any]:
+    """Send missed events of ``rooms`` to ``sid`` in id order, then open its gate."""
     manager = get_socketio().manager
     plan = plan_replay(rooms, last_event_id)
     sent = 0
@@ -122,12 +156,11 @@ def replay_connection(
             publisher.send_live(manager, sid, namespace, event_name, envelope)
             cursor = max(cursor, envelope["id"])
     metrics.EVENTS_REPLAYED.labels(namespace).inc(sent)
-    complete: dict[str, Any] = {
+    summary: dict[str, Any] = {
         "count": sent,
         "last_event_id": cursor if plan.recoverable else last_event_id,
         "recovered": plan.recoverable,
     }
     if plan.reason:
-        complete["reason"] = plan.reason
-    publisher.send_to_connection(sid, namespace, "replay_complete", complete)
-    return complete
+        summary["reason"] = plan.reason
+    return summary
