@@ -27,8 +27,14 @@ STEPS: list[tuple[str, dict[str, Any]]] = [
 
 
 @pytest.fixture(scope="module")
-def shared_world(server: LiveServer) -> World:
-    """One world for the tests that only read their own responses."""
+def world(server: LiveServer) -> World:
+    """One world per module: building one costs seconds (password hashing)."""
+    return build_world(server.url, server.seed)
+
+
+@pytest.fixture
+def fresh_world(server: LiveServer) -> World:
+    """A world of its own, for tests that compare whole histories or snapshots."""
     return build_world(server.url, server.seed)
 
 
@@ -48,18 +54,16 @@ def test_agent_events_reach_only_their_user_in_order(
     world: World, sockets: Sockets
 ) -> None:
     a = world.tenant_a["id"]
-    colleague = world.add_user(a)
-    first = sockets().connect(
-        world.url, world.user_a.access_token, ["/events", "/system"]
-    )
-    second = sockets().connect(world.url, world.user_a.access_token, ["/events"])
+    owner, colleague = world.add_user(a), world.add_user(a)
+    first = sockets().connect(world.url, owner.access_token, ["/events", "/system"])
+    second = sockets().connect(world.url, owner.access_token, ["/events"])
     other = sockets().connect(world.url, colleague.access_token, ["/events"])
     msp = sockets().connect(world.url, world.msp_user.access_token, ["/events"])
 
-    run_id = _start(world, world.key_a, world.user_a)
+    run_id = _start(world, world.key_a, owner)
     for event, data in STEPS:
         result = post_ok(_send(world, world.key_a, run_id, event, data), 202)
-        assert result["room"] == f"user:{world.user_a.id}"
+        assert result["room"] == f"user:{owner.id}"
     names = [event for event, _ in STEPS]
     for recorder in (first, second):
         recorder.wait_for("agent_completed", namespace="/events")
@@ -67,7 +71,7 @@ def test_agent_events_reach_only_their_user_in_order(
         envelopes = [data for ns, name, data in recorder.events if name in names]
         assert [e["data"]["seq"] for e in envelopes] == [1, 2, 3, 4, 5, 6]
         for envelope, (event, data) in zip(envelopes, STEPS, strict=True):
-            assert_envelope(envelope, event, "/events", f"user:{world.user_a.id}", a)
+            assert_envelope(envelope, event, "/events", f"user:{owner.id}", a)
             assert envelope["data"] == {
                 **data,
                 "run_id": run_id,
@@ -92,11 +96,11 @@ def test_agent_events_reach_only_their_user_in_order(
             | {f"user:{member.id}", f"msp:{world.msp_tenant['id']}"},
             {a, world.tenant_b["id"], world.msp_tenant["id"]},
         )
-    assert_isolated(first, {f"tenant:{a}", f"user:{world.user_a.id}"}, {a})
+    assert_isolated(first, {f"tenant:{a}", f"user:{owner.id}"}, {a})
 
     history = world.api(colleague).get("/api/events", params={"namespace": "/events"})
     assert [e["data"]["run_id"] for e in history.json()["events"]] == [marker_id(other)]
-    mine = world.api(world.user_a).get("/api/events", params={"namespace": "/events"})
+    mine = world.api(owner).get("/api/events", params={"namespace": "/events"})
     assert [e["type"] for e in mine.json()["events"]] == names
 
 
@@ -107,9 +111,8 @@ def marker_id(recorder: Any) -> int:
 
 @pytest.mark.parametrize("last", ["agent_completed", "agent_error"])
 def test_an_event_after_the_run_ended_is_refused_with_409(
-    shared_world: World, last: str
+    world: World, last: str
 ) -> None:
-    world = shared_world
     run_id = _start(world, world.key_a, world.user_a)
     post_ok(_send(world, world.key_a, run_id, "agent_started", {}), 202)
     post_ok(_send(world, world.key_a, run_id, last, {"message": "done"}), 202)
@@ -123,8 +126,7 @@ def test_an_event_after_the_run_ended_is_refused_with_409(
     assert run["finished_at"].endswith("Z")
 
 
-def test_runs_of_other_tenants_users_are_not_found(shared_world: World) -> None:
-    world = shared_world
+def test_runs_of_other_tenants_users_are_not_found(world: World) -> None:
     response = world.api(world.key_a).post(
         "/api/agent-runs", json={"user_id": world.user_b.id}
     )
@@ -137,8 +139,7 @@ def test_runs_of_other_tenants_users_are_not_found(shared_world: World) -> None:
     _start(world, world.key_msp, world.user_a)
 
 
-def test_client_users_may_not_drive_agent_runs(shared_world: World) -> None:
-    world = shared_world
+def test_client_users_may_not_drive_agent_runs(world: World) -> None:
     api = world.api(world.user_a)
     assert (
         api.post("/api/agent-runs", json={"user_id": world.user_a.id}).status_code
@@ -160,9 +161,8 @@ def test_client_users_may_not_drive_agent_runs(shared_world: World) -> None:
     ],
 )
 def test_invalid_agent_events_are_a_400_naming_the_field(
-    shared_world: World, body: dict[str, Any], field: str
+    world: World, body: dict[str, Any], field: str
 ) -> None:
-    world = shared_world
     run_id = _start(world, world.key_a, world.user_a)
     response = world.api(world.key_a).post(
         f"/api/agent-runs/{run_id}/events", json=body

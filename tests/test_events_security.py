@@ -19,8 +19,14 @@ EVENT = {"severity": "high", "summary": "Door forced open", "source": "front-doo
 
 
 @pytest.fixture(scope="module")
-def shared_world(server: LiveServer) -> World:
-    """One world for the tests that only read their own responses."""
+def world(server: LiveServer) -> World:
+    """One world per module: building one costs seconds (password hashing)."""
+    return build_world(server.url, server.seed)
+
+
+@pytest.fixture
+def fresh_world(server: LiveServer) -> World:
+    """A world of its own, for tests that compare whole histories or snapshots."""
     return build_world(server.url, server.seed)
 
 
@@ -151,17 +157,17 @@ def test_detection_for_another_tenants_event_is_not_found(world: World) -> None:
     ],
 )
 def test_invalid_security_input_is_a_400_naming_the_field(
-    shared_world: World, path: str, body: dict[str, Any], field: str
+    world: World, path: str, body: dict[str, Any], field: str
 ) -> None:
-    response = shared_world.api(shared_world.key_a).post(path, json=body)
+    response = world.api(world.key_a).post(path, json=body)
     assert response.status_code == 400, response.text
     error = response.json()["error"]
     assert error["code"] == "validation_error" and error["message"]
     assert field in [detail["field"] for detail in error["details"]], error
 
 
-def test_client_users_may_not_publish_security_events(shared_world: World) -> None:
-    api = shared_world.api(shared_world.user_a)
+def test_client_users_may_not_publish_security_events(world: World) -> None:
+    api = world.api(world.user_a)
     for path, body in (
         ("/api/events", EVENT),
         ("/api/detections", {"event_id": 1, "label": "x", "confidence": 1}),
@@ -185,7 +191,10 @@ def test_msp_staff_publish_to_client_tenants_they_manage(
     assert response.status_code == 404
 
 
-def test_history_filters_security_events_by_severity_and_since(world: World) -> None:
+def test_history_filters_security_events_by_severity_and_since(
+    fresh_world: World,
+) -> None:
+    world = fresh_world
     api = world.api(world.user_a)
     first = _post_event(world, world.key_a, severity="low", summary="first")
     (stored,) = api.get("/api/events", params={"namespace": "/events"}).json()["events"]
@@ -216,15 +225,15 @@ def test_history_filters_security_events_by_severity_and_since(world: World) -> 
 
 
 def test_domain_events_cannot_bypass_their_endpoints_via_publish(
-    shared_world: World,
+    world: World,
 ) -> None:
-    response = shared_world.api(shared_world.key_a).post(
+    response = world.api(world.key_a).post(
         "/api/publish",
         json={
             "namespace": "/events",
             "event": "new_event",
             "data": EVENT,
-            "target": {"tenant": shared_world.tenant_a["id"]},
+            "target": {"tenant": world.tenant_a["id"]},
         },
     )
     assert response.status_code == 403

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import pytest
 import requests
 
-from tests.live import World
+from tests.conftest import LiveServer
+from tests.live import World, build_world
 from tests.test_events_support import Sockets, assert_isolated
 
 BURST = 200
 CLIENTS = 10
+
+
+@pytest.fixture(scope="module")
+def world(server: LiveServer) -> World:
+    """One world for both bursts (each test counts only what its clients got)."""
+    return build_world(server.url, server.seed)
 
 
 def _session(key: str) -> requests.Session:
