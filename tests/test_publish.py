@@ -241,9 +241,9 @@ def test_history_is_tenant_scoped_and_ordered(world: World) -> None:
 def test_user_room_events_are_private_to_that_user(world: World) -> None:
     other = world.add_user(world.tenant_a["id"])
     payload = {
-        "namespace": "/events",
-        "event": "agent_started",
-        "data": {"run_id": 1},
+        "namespace": "/engagement",
+        "event": "alert",
+        "data": {"title": "just for you"},
         "target": {"user": world.user_a.id},
     }
     event_id = world.api(world.key_a).post("/api/publish", json=payload).json()["id"]

@@ -8,9 +8,9 @@ per (namespace, name).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from webapp.errors import NotFound, ValidationFailed, pydantic_details
 
@@ -20,6 +20,10 @@ TARGET_KINDS = ("tenant", "session", "user", "msp")
 # Roles that may publish through /api/publish; "integration" is an API key.
 PUBLISHERS = frozenset({"admin", "msp", "integration"})
 SERVER_ONLY: frozenset[str] = frozenset()
+# Published only through their domain endpoints (POST /api/events, /api/detections,
+# /api/agent-runs/<id>/events, /api/system/...), which keep the domain record, the
+# run state and the latest GPU values; /api/publish would bypass all of that.
+DOMAIN_ONLY = SERVER_ONLY
 
 
 class Payload(BaseModel):
@@ -142,30 +146,108 @@ class SessionMessage(Payload):
     user: dict[str, Any]
 
 
+SecuritySeverity = Literal["info", "low", "medium", "high", "critical"]
+AgentEventType = Literal[
+    "agent_started",
+    "agent_thinking",
+    "tool_executing",
+    "tool_completed",
+    "agent_completed",
+    "agent_error",
+]
+AGENT_EVENT_TYPES: tuple[str, ...] = get_args(AgentEventType)
+CameraState = Literal["online", "offline", "error"]
+
+
 class NewEvent(Payload):
-    severity: Literal["info", "low", "medium", "high", "critical"]
+    """A security event as stored (``id`` is the security event's own id)."""
+
+    id: int
+    severity: SecuritySeverity
     summary: str = Field(min_length=1, max_length=2000)
-    source: str = Field(default="", max_length=200)
+    source: str = Field(min_length=1, max_length=200)
+    camera_id: str | None = Field(default=None, max_length=128)
+    occurred_at: str
+
+
+class BoundingBox(BaseModel):
+    """A box as fractions of the frame; it must lie inside the frame."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    x: float = Field(ge=0.0, le=1.0)
+    y: float = Field(ge=0.0, le=1.0)
+    width: float = Field(ge=0.0, le=1.0)
+    height: float = Field(ge=0.0, le=1.0)
+
+    @model_validator(mode="after")
+    def _inside_frame(self) -> BoundingBox:
+        # A tiny tolerance for float sums such as 0.7 + 0.3.
+        if self.x + self.width > 1.0 + 1e-9 or self.y + self.height > 1.0 + 1e-9:
+            raise ValueError(
+                "the box must lie inside the frame (x+width, y+height <= 1)"
+            )
+        return self
 
 
 class Detection(Payload):
+    """A detection as stored, attached to a security event."""
+
+    id: int
+    event_id: int
     label: str = Field(min_length=1, max_length=200)
     confidence: float = Field(ge=0.0, le=1.0)
-    event_id: int | None = None
+    bbox: BoundingBox | None = None
 
 
 class AgentRunEvent(Payload):
+    """One step of an agent run; the producer's sanitised fields ride along."""
+
     run_id: int
+    seq: int = Field(ge=1)
+
+
+class GpuReading(BaseModel):
+    """One GPU's figures as an integration reports them."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    index: int = Field(ge=0, le=1024)
+    host: str = Field(default="", max_length=200)
+    name: str | None = Field(default=None, max_length=200)
+    utilization: float = Field(ge=0.0, le=100.0, description="percent")
+    memory_used: float = Field(ge=0.0, description="MiB")
+    memory_total: float = Field(gt=0.0, description="MiB")
+    temperature: float = Field(ge=-50.0, le=150.0, description="degrees Celsius")
+    power: float = Field(ge=0.0, le=10000.0, description="watts")
+
+    @model_validator(mode="after")
+    def _memory_fits(self) -> GpuReading:
+        if self.memory_used > self.memory_total:
+            raise ValueError("memory_used must not exceed memory_total")
+        return self
+
+
+class GpuState(GpuReading):
+    """The latest reading of one GPU, as kept and broadcast."""
+
+    model_config = ConfigDict(extra="allow")
+
+    tenant_id: int
+    updated_at: str
 
 
 class GpuStats(Payload):
-    gpus: list[dict[str, Any]]
+    """Every GPU the tenant has reported, latest value each."""
+
+    gpus: list[GpuState]
 
 
 class CameraStatus(Payload):
     camera_id: str = Field(min_length=1, max_length=128)
-    status: Literal["online", "offline", "error"]
+    status: CameraState
     detail: str | None = Field(default=None, max_length=1000)
+    previous_status: CameraState | None = None
 
 
 class MetricsUpdate(Payload):
@@ -283,8 +365,17 @@ register(
         "/events",
         "new_event",
         NewEvent,
-        "A security or application event.",
-        example={"severity": "high", "summary": "Door forced", "source": "cam-3"},
+        "A security event was recorded (POST /api/events).",
+        publishers=DOMAIN_ONLY,
+        example={
+            "id": 12,
+            "tenant_id": 3,
+            "source": "front-door",
+            "camera_id": "cam-3",
+            "severity": "high",
+            "summary": "Door forced open",
+            "occurred_at": "2026-01-05T09:30:00Z",
+        },
     )
 )
 register(
@@ -292,26 +383,37 @@ register(
         "/events",
         "detection",
         Detection,
-        "An object detection attached to an event.",
-        example={"event_id": 12, "label": "person", "confidence": 0.93},
+        "An object was detected in a security event (POST /api/detections).",
+        publishers=DOMAIN_ONLY,
+        example={
+            "id": 40,
+            "event_id": 12,
+            "tenant_id": 3,
+            "label": "person",
+            "confidence": 0.93,
+            "bbox": {"x": 0.1, "y": 0.2, "width": 0.3, "height": 0.5},
+            "created_at": "2026-01-05T09:30:01Z",
+        },
     )
 )
-for _agent_event in (
-    "agent_started",
-    "agent_thinking",
-    "tool_executing",
-    "tool_completed",
-    "agent_completed",
-    "agent_error",
-):
+_AGENT_EXAMPLES: dict[str, dict[str, Any]] = {
+    "agent_started": {"name": "triage"},
+    "agent_thinking": {"thought": "Looking at the last 10 alerts"},
+    "tool_executing": {"tool": "search_logs", "input": {"query": "door"}},
+    "tool_completed": {"tool": "search_logs", "output": "3 matches"},
+    "agent_completed": {"result": "No action needed"},
+    "agent_error": {"message": "the agent failed", "code": "tool_timeout"},
+}
+for _agent_event in AGENT_EVENT_TYPES:
     register(
         EventType(
             "/events",
             _agent_event,
             AgentRunEvent,
-            f"AI agent run lifecycle: {_agent_event.replace('_', ' ')}.",
+            f"AI agent run, to its user only: {_agent_event.replace('_', ' ')}.",
             targets=frozenset({"user"}),
-            example={"run_id": 5},
+            publishers=DOMAIN_ONLY,
+            example={"run_id": 5, "seq": 1, **_AGENT_EXAMPLES[_agent_event]},
         )
     )
 
@@ -321,9 +423,26 @@ register(
         "/system",
         "gpu_stats",
         GpuStats,
-        "Latest GPU utilisation; volatile (never persisted or replayed).",
+        "Latest value of every GPU of the tenant; volatile (never persisted or "
+        "replayed).",
         persisted=False,
-        example={"gpus": [{"index": 0, "utilization": 71.5}]},
+        publishers=DOMAIN_ONLY,
+        example={
+            "gpus": [
+                {
+                    "index": 0,
+                    "host": "nvr-1",
+                    "name": "RTX A2000",
+                    "utilization": 71.5,
+                    "memory_used": 5120,
+                    "memory_total": 12288,
+                    "temperature": 64,
+                    "power": 55.2,
+                    "tenant_id": 3,
+                    "updated_at": "2026-01-05T09:30:00Z",
+                }
+            ]
+        },
     )
 )
 register(
@@ -331,8 +450,16 @@ register(
         "/system",
         "camera_status",
         CameraStatus,
-        "A camera changed status.",
-        example={"camera_id": "cam-3", "status": "offline", "detail": "no signal"},
+        "A camera changed status (sent only on a change).",
+        publishers=DOMAIN_ONLY,
+        example={
+            "camera_id": "cam-3",
+            "tenant_id": 3,
+            "status": "offline",
+            "previous_status": "online",
+            "detail": "no signal",
+            "changed_at": "2026-01-05T09:30:00Z",
+        },
     )
 )
 

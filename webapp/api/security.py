@@ -1,7 +1,58 @@
-"""REST endpoints for security (see DESIGN.md section 8)."""
+"""REST endpoints for security events and detections (DESIGN.md section 8).
+
+``GET /api/events`` (the event-log history, filterable by ``severity`` and
+``since``) lives in ``api/history.py``.
+"""
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any
+
 from flask import Blueprint
+from pydantic import Field
+
+from webapp.api.schemas import Body, parse_body
+from webapp.auth.guards import authenticated, current_identity
+from webapp.events import PUBLISHERS, BoundingBox, SecuritySeverity
+from webapp.services import security_events
 
 bp = Blueprint("security", __name__)
+
+
+class SecurityEventBody(Body):
+    severity: SecuritySeverity
+    summary: str = Field(min_length=1, max_length=2000)
+    source: str = Field(min_length=1, max_length=200)
+    camera_id: str | None = Field(default=None, min_length=1, max_length=128)
+    occurred_at: datetime | None = None
+    tenant_id: int | None = None
+
+
+class DetectionBody(Body):
+    event_id: int
+    label: str = Field(min_length=1, max_length=200)
+    confidence: float = Field(ge=0.0, le=1.0)
+    bbox: BoundingBox | None = None
+
+
+@bp.post("/api/events")
+@authenticated(allow_api_key=True, roles=PUBLISHERS)
+def create_security_event() -> tuple[dict[str, Any], int]:
+    """Record a security event and broadcast ``new_event``."""
+    body = parse_body(SecurityEventBody)
+    return security_events.record_event(current_identity(), **body.model_dump()), 201
+
+
+@bp.post("/api/detections")
+@authenticated(allow_api_key=True, roles=PUBLISHERS)
+def create_detection() -> tuple[dict[str, Any], int]:
+    """Record a detection and broadcast ``detection``."""
+    body = parse_body(DetectionBody)
+    return security_events.record_detection(
+        current_identity(),
+        event_id=body.event_id,
+        label=body.label,
+        confidence=body.confidence,
+        bbox=body.bbox,
+    ), 201

@@ -1,7 +1,63 @@
-"""REST endpoints for system (see DESIGN.md section 8)."""
+"""REST endpoints for GPU and camera status (DESIGN.md section 8)."""
 
 from __future__ import annotations
 
-from flask import Blueprint
+from typing import Any
+
+from flask import Blueprint, request
+from pydantic import Field
+
+from webapp.api.schemas import Body, int_arg, parse_body
+from webapp.auth.guards import authenticated, current_identity
+from webapp.events import PUBLISHERS, CameraState, GpuReading
+from webapp.services import system_state
 
 bp = Blueprint("system", __name__)
+
+CAMERA_ID = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"
+
+
+class GpuStatsBody(Body):
+    gpus: list[GpuReading] = Field(min_length=1, max_length=64)
+    tenant_id: int | None = None
+
+
+class CameraStatusBody(Body):
+    status: CameraState
+    detail: str | None = Field(default=None, max_length=1000)
+    tenant_id: int | None = None
+
+
+class CameraPath(Body):
+    camera_id: str = Field(pattern=CAMERA_ID)
+
+
+@bp.post("/api/system/gpu-stats")
+@authenticated(allow_api_key=True, roles=PUBLISHERS)
+def report_gpu_stats() -> tuple[dict[str, Any], int]:
+    """Keep the latest value per GPU and broadcast ``gpu_stats`` (volatile)."""
+    body = parse_body(GpuStatsBody)
+    envelope = system_state.report_gpu_stats(
+        current_identity(), body.gpus, body.tenant_id
+    )
+    return {"gpus": envelope["data"]["gpus"], "room": envelope["room"]}, 202
+
+
+@bp.put("/api/system/cameras/<camera_id>/status")
+@authenticated(allow_api_key=True, roles=PUBLISHERS)
+def set_camera_status(camera_id: str) -> dict[str, Any]:
+    """Store a camera's status; ``camera_status`` goes out only on a change."""
+    path = parse_body(CameraPath, {"camera_id": camera_id})
+    body = parse_body(CameraStatusBody)
+    return system_state.set_camera_status(
+        current_identity(), path.camera_id, body.status, body.detail, body.tenant_id
+    )
+
+
+@bp.get("/api/system/status")
+@authenticated(allow_api_key=True)
+def status() -> dict[str, Any]:
+    """The same ``{gpus, cameras}`` snapshot a /system connection gets."""
+    given = bool(request.args.get("tenant_id"))
+    tenant_id = int_arg("tenant_id", 0, minimum=1) if given else None
+    return system_state.snapshot_for(current_identity(), tenant_id)

@@ -1,20 +1,27 @@
 """All models, imported here so Alembic and the app see every table."""
 
+from webapp.models.agent_run import AgentRun
 from webapp.models.api_key import ApiKey
+from webapp.models.camera import Camera
 from webapp.models.collab_session import CollabSession
 from webapp.models.engagement import Engagement, InteractionCounter
 from webapp.models.event import Event
 from webapp.models.revoked_token import RevokedToken
+from webapp.models.security import Detection, SecurityEvent
 from webapp.models.tenant import Tenant
 from webapp.models.user import User
 
 __all__ = [
+    "AgentRun",
     "ApiKey",
+    "Camera",
     "CollabSession",
+    "Detection",
     "Engagement",
     "Event",
     "InteractionCounter",
     "RevokedToken",
+    "SecurityEvent",
     "Tenant",
     "User",
 ]

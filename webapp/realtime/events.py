@@ -1,4 +1,9 @@
-"""The /events namespace."""
+"""The /events namespace: security events, detections and per-user agent runs.
+
+Everything on /events is pushed by the server (see ``services/security_events.py``
+and ``services/agent_runs.py``); connections join their tenant rooms and their
+own ``user:<id>`` room at connect, so agent events reach only their user.
+"""
 
 from __future__ import annotations
 
@@ -6,4 +11,4 @@ from webapp.realtime.base import BaseNamespace
 
 
 class EventsNamespace(BaseNamespace):
-    """Socket.IO handlers for /events."""
+    """Socket.IO handlers for /events (server events only)."""

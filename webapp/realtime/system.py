@@ -1,9 +1,25 @@
-"""The /system namespace."""
+"""The /system namespace: GPU and camera status, with a snapshot on connect."""
 
 from __future__ import annotations
 
+from typing import Any
+
+from webapp.auth.identity import Identity
 from webapp.realtime.base import BaseNamespace
+from webapp.services import publisher, system_state
 
 
 class SystemNamespace(BaseNamespace):
-    """Socket.IO handlers for /system."""
+    """Socket.IO handlers for /system (server events only)."""
+
+    def on_connected(
+        self, sid: str, identity: Identity, rooms: list[str], context: dict[str, Any]
+    ) -> None:
+        """Send ``system_snapshot`` for the tenants this connection watches."""
+        tenant_ids = [int(r.split(":", 1)[1]) for r in rooms if r.startswith("tenant:")]
+        publisher.send_to_connection(
+            sid,
+            self.namespace or "/system",
+            "system_snapshot",
+            system_state.snapshot(tenant_ids),
+        )

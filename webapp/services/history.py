@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select, and_, not_, or_, select
@@ -38,8 +39,14 @@ def list_events(
     since_id: int = 0,
     limit: int = 100,
     event_type: str | None = None,
+    severity: str | None = None,
+    since: datetime | None = None,
 ) -> list[dict[str, Any]]:
-    """The caller's history, oldest first."""
+    """The caller's history, oldest first.
+
+    ``severity`` matches ``data.severity`` (``new_event`` rows, alerts); ``since``
+    keeps events created at or after that time.
+    """
     query = visible_events_query(identity).where(Event.id > since_id)
     if namespace:
         query = query.where(Event.namespace == namespace)
@@ -47,5 +54,9 @@ def list_events(
         query = query.where(Event.room == room)
     if event_type:
         query = query.where(Event.type == event_type)
+    if severity:
+        query = query.where(Event.data["severity"].as_string() == severity)
+    if since is not None:
+        query = query.where(Event.created_at >= since)
     query = query.order_by(Event.id).limit(max(1, min(limit, MAX_LIMIT)))
     return [event.envelope() for event in db.session.scalars(query)]
