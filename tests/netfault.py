@@ -38,8 +38,10 @@ class TcpProxy:
         self._open = False
         self._generation += 1
 
-    def restore(self) -> None:
-        """Accept connections again."""
+    def restore(self, target_port: int | None = None) -> None:
+        """Accept connections again (optionally forwarding to another server)."""
+        if target_port is not None:
+            self.target_port = target_port
         self._open = True
 
     def close(self) -> None:

@@ -1,18 +1,23 @@
-"""The Socket.IO side: one server, four namespaces."""
+"""The Socket.IO side: one server, four namespaces.
+
+Namespace modules are imported inside the functions: services import
+``webapp.realtime.gate``, and importing the namespaces (which import services)
+at package import time would be circular.
+"""
 
 from __future__ import annotations
 
 from flask import Flask
 
-from webapp.realtime.dashboard import DashboardNamespace
-from webapp.realtime.engagement import EngagementNamespace
-from webapp.realtime.events import EventsNamespace
-from webapp.realtime.server import create_socketio_server, mount
-from webapp.realtime.system import SystemNamespace
-
 
 def init_socketio(app: Flask) -> None:
     """Create the server, register the namespaces and mount it on the app."""
+    from webapp.realtime.dashboard import DashboardNamespace
+    from webapp.realtime.engagement import EngagementNamespace
+    from webapp.realtime.events import EventsNamespace
+    from webapp.realtime.server import create_socketio_server, mount
+    from webapp.realtime.system import SystemNamespace
+
     sio = create_socketio_server(app)
     sio.register_namespace(EngagementNamespace("/engagement", app))
     sio.register_namespace(EventsNamespace("/events", app))
