@@ -285,3 +285,78 @@ def test_snapshot_uses_a_bounded_number_of_queries(app: Flask, clients: int) -> 
     assert len(snapshot["tenants"]) == clients + 1
     # children, tenants, and one query per database contributor.
     assert len(statements) == 6, statements
+
+
+@pytest.mark.postgres
+def test_snapshot_queries_run_on_postgresql() -> None:
+    """The JSON-path GROUP BY queries work on PostgreSQL too (own database, dropped)."""
+    import os
+    import uuid
+
+    import psycopg2
+    from sqlalchemy.engine import make_url
+
+    from tests.conftest import require_service
+    from webapp import create_app
+    from webapp.models import Alert, Event
+
+    base = make_url(require_service("PostgreSQL", os.environ.get("TEST_POSTGRES_URL")))
+    name = f"dashboard_{uuid.uuid4().hex[:10]}"
+
+    def admin(sql: str) -> None:
+        conn = psycopg2.connect(
+            base.set(drivername="postgresql").render_as_string(False)
+        )
+        conn.autocommit = True
+        try:
+            conn.cursor().execute(sql)
+        finally:
+            conn.close()
+
+    admin(f'CREATE DATABASE "{name}"')
+    try:
+        app = create_app("testing")
+        app.config["SQLALCHEMY_DATABASE_URI"] = base.set(
+            database=name
+        ).render_as_string(False)
+        with app.app_context():
+            db.create_all()
+            msp = Tenant(name="m", kind="msp")
+            db.session.add(msp)
+            db.session.flush()
+            client = Tenant(name="a", kind="client", parent_id=msp.id)
+            db.session.add(client)
+            db.session.flush()
+
+            def log(namespace: str, kind: str, data: dict[str, Any]) -> Event:
+                return Event(
+                    tenant_id=client.id,
+                    namespace=namespace,
+                    room="r",
+                    type=kind,
+                    data=data,
+                )
+
+            db.session.add_all(
+                [
+                    log("/events", "new_event", {"severity": s, "summary": "x"})
+                    for s in ("high", "high", "low")
+                ]
+                + [
+                    log("/engagement", "engagement_update", {"engagement": {"id": i}})
+                    for i in (1, 1, 2)
+                ]
+                + [log("/engagement", "interaction_update", {"engagement_id": 1})]
+                + [Alert(tenant_id=client.id, severity="high", title="t")]
+            )
+            db.session.commit()
+            totals = analytics.compute_snapshot(
+                analytics.AnalyticsChannel("msp", msp.id)
+            )["totals"]
+            db.session.remove()
+            db.engine.dispose()
+        assert totals["events_24h"] == severities(high=2, low=1)
+        assert (totals["engagements"], totals["interactions"]) == (2, 1)
+        assert totals["open_alerts"] == 1
+    finally:
+        admin(f'DROP DATABASE IF EXISTS "{name}"')
