@@ -17,6 +17,7 @@ const state = {
   alerts: new Map(), // key -> alert dict (key: alert_id, or "e<event id>" for ad-hoc)
   interventions: new Map(), // id -> intervention dict
   analyticsRoom: null, // the room of our own snapshot (an MSP also hears its clients')
+  tenantNames: new Map(), // tenant id -> name, from the snapshot (an MSP sees several)
   refreshTimer: null,
 };
 
@@ -42,6 +43,11 @@ function setStatus(status, detail) {
   const el = $("#status");
   el.dataset.status = status;
   el.querySelector(".label").textContent = detail ? `${status} · ${detail}` : status;
+}
+
+// For MSP staff, say which client an item belongs to.
+function tenantLabel(tenantId) {
+  return state.tenantNames.size > 1 ? state.tenantNames.get(tenantId) : undefined;
 }
 
 function shortTime(iso) {
@@ -230,7 +236,11 @@ function isNewer(incoming, existing) {
 
 function applyAlert(data, envelope) {
   const key = data.alert_id ?? `e${envelope.id}`;
-  const alert = { ...data, created_at: data.created_at || envelope.timestamp };
+  const alert = {
+    ...data,
+    tenant_id: data.tenant_id ?? envelope.tenant_id,
+    created_at: data.created_at || envelope.timestamp,
+  };
   if (isNewer(alert, state.alerts.get(key))) state.alerts.set(key, alert);
   renderAlerts(key);
 }
@@ -265,8 +275,8 @@ function renderAlerts(freshKey) {
         h("span", { class: "title" }, alert.title),
         alertActions(alert),
         h("span", { class: "detail" },
-          `${alert.status || "open"} · ${shortTime(alert.created_at)}`,
-          alert.message ? ` · ${alert.message}` : ""),
+          [tenantLabel(alert.tenant_id), alert.status || "open", shortTime(alert.created_at),
+            alert.message].filter(Boolean).join(" · ")),
       )),
   );
   if (!entries.length) list.append(h("li", { class: "empty" }, "No alerts."));
@@ -300,7 +310,8 @@ function renderInterventions(freshId) {
         h("span", { class: "actions" },
           next && h("button", { class: "small", type: "button", onclick: advance }, next[1])),
         h("span", { class: "detail" },
-          [item.assignee, item.description, shortTime(item.updated_at)].filter(Boolean).join(" · ")),
+          [tenantLabel(item.tenant_id), item.assignee, item.description, shortTime(item.updated_at)]
+            .filter(Boolean).join(" · ")),
       );
     }),
   );
@@ -340,6 +351,7 @@ function renderAnalytics(snapshot) {
     Object.entries(t.connections).map(([ns, n]) => `${ns} ${n}`).join(" · "));
   $("#generated-at").textContent = shortTime(snapshot.generated_at);
 
+  state.tenantNames = new Map(snapshot.tenants.map((row) => [row.tenant_id, row.name]));
   const panel = $("#tenants-panel");
   panel.hidden = snapshot.scope !== "msp";
   $("#tenant-rows").replaceChildren(
@@ -353,9 +365,11 @@ function renderAnalytics(snapshot) {
   );
 }
 
-function renderMetrics(data) {
+function renderMetrics(data, envelope) {
   const list = $("#metrics");
+  const tenant = tenantLabel(envelope.tenant_id);
   list.replaceChildren(
+    ...(tenant ? [h("dt", {}, "tenant"), h("dd", {}, tenant)] : []),
     ...Object.entries(data.metrics || {}).flatMap(([key, value]) => [
       h("dt", {}, key),
       h("dd", { "data-metric-key": key }, typeof value === "object" ? JSON.stringify(value) : value),
