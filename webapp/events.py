@@ -251,15 +251,39 @@ class CameraStatus(Payload):
 
 
 class MetricsUpdate(Payload):
+    """Operational metrics pushed by an integration (free-form numbers)."""
+
     metrics: dict[str, Any]
 
 
+class DashboardAlert(Severity):
+    """A dashboard alert; ``alert_id`` is set when it is a stored, trackable alert."""
+
+    alert_id: int | None = None
+    status: Literal["open", "acknowledged", "resolved"] = "open"
+
+
+class InterventionState(Payload):
+    """The intervention as stored (see ``Intervention.to_dict``)."""
+
+    id: int
+    status: Literal["open", "in_progress", "done"]
+    title: str = Field(min_length=1, max_length=200)
+
+
 class Intervention(Payload):
-    intervention: dict[str, Any]
+    """An intervention was created or changed status."""
+
+    intervention: InterventionState
 
 
 class Snapshot(Payload):
-    """Computed snapshots are free-form (declared for the docs)."""
+    """Computed analytics snapshot (see ``services/analytics.py``)."""
+
+    tenant_id: int
+    generated_at: str
+    totals: dict[str, Any]
+    tenants: list[dict[str, Any]]
 
 
 # ------------------------------------------------------------------------ /engagement
@@ -477,9 +501,16 @@ register(
     EventType(
         "/dashboard",
         "alert",
-        Severity,
-        "A dashboard alert was raised or changed.",
-        example={"severity": "critical", "title": "Disk full", "message": "/var 98%"},
+        DashboardAlert,
+        "A dashboard alert was raised or changed status (stored ones carry "
+        "alert_id; /api/dashboard/alerts raises them).",
+        example={
+            "alert_id": 4,
+            "severity": "critical",
+            "title": "Disk full",
+            "message": "/var 98%",
+            "status": "open",
+        },
     )
 )
 register(
@@ -488,7 +519,7 @@ register(
         "intervention",
         Intervention,
         "An intervention was created or changed status.",
-        example={"intervention": {"id": 2, "status": "in_progress"}},
+        example={"intervention": {"id": 2, "title": "Call back", "status": "open"}},
     )
 )
 register(
@@ -496,9 +527,17 @@ register(
         "/dashboard",
         "analytics_update",
         Snapshot,
-        "A full analytics snapshot for the tenant; volatile.",
+        "A full analytics snapshot: on connect, on refresh and periodically while "
+        "someone watches; volatile.",
         persisted=False,
+        targets=frozenset({"tenant", "msp"}),
         publishers=SERVER_ONLY,
-        example={"engagements": 3, "open_alerts": 1},
+        example={
+            "tenant_id": 1,
+            "scope": "msp",
+            "generated_at": "2026-11-21T08:00:00Z",
+            "totals": {"open_alerts": 1, "open_interventions": 0},
+            "tenants": [{"tenant_id": 2, "name": "Acme", "open_alerts": 1}],
+        },
     )
 )

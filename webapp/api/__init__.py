@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
+from webapp import views
 from webapp.api import (
     agent_runs,
     auth,
@@ -30,6 +31,7 @@ BLUEPRINTS = (
     agent_runs.bp,
     system.bp,
     dashboard.bp,
+    views.bp,
 )
 
 

@@ -1,0 +1,103 @@
+"""Interventions: create, list, move open -> in_progress -> done; each is published."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from webapp.auth.identity import Identity
+from webapp.errors import NotFound, ValidationFailed
+from webapp.extensions import db
+from webapp.models import Alert, Intervention
+from webapp.models.intervention import INTERVENTION_TRANSITIONS
+from webapp.models.time import utcnow
+from webapp.rooms import tenant_room
+from webapp.services import publisher
+from webapp.services.alerts import (
+    author,
+    check_transition,
+    owning_tenant_id,
+    tenant_scope,
+)
+
+NAMESPACE = "/dashboard"
+
+
+def create_intervention(
+    identity: Identity,
+    *,
+    title: str,
+    description: str = "",
+    assignee: str = "",
+    alert_id: int | None = None,
+    tenant_id: int | None = None,
+) -> Intervention:
+    """Store an open intervention and publish it to the tenant's dashboards."""
+    owner = owning_tenant_id(identity, tenant_id)
+    if alert_id is not None:
+        alert = db.session.get(Alert, alert_id)
+        if alert is None or alert.tenant_id != owner:
+            raise ValidationFailed(
+                "alert_id must be an alert of the same tenant",
+                details=[{"field": "alert_id"}],
+            )
+    intervention = Intervention(
+        tenant_id=owner,
+        alert_id=alert_id,
+        title=title,
+        description=description,
+        assignee=assignee,
+        status="open",
+        created_by=author(identity),
+    )
+    db.session.add(intervention)
+    db.session.commit()
+    publish_intervention(intervention)
+    return intervention
+
+
+def list_interventions(
+    identity: Identity,
+    *,
+    status: str | None = None,
+    tenant_id: int | None = None,
+    limit: int = 100,
+) -> list[Intervention]:
+    """The caller's interventions, newest first."""
+    scope = tenant_scope(identity, tenant_id)
+    query = select(Intervention).where(Intervention.tenant_id.in_(scope))
+    if status:
+        query = query.where(Intervention.status == status)
+    query = query.order_by(Intervention.id.desc()).limit(limit)
+    return list(db.session.scalars(query))
+
+
+def get_intervention(identity: Identity, intervention_id: int) -> Intervention:
+    """One intervention the caller may see; 404 otherwise."""
+    intervention = db.session.get(Intervention, intervention_id)
+    if intervention is None or not identity.can_see_tenant(intervention.tenant_id):
+        raise NotFound("intervention not found")
+    return intervention
+
+
+def change_intervention_status(
+    identity: Identity, intervention_id: int, status: str
+) -> Intervention:
+    """Move an intervention forward (open -> in_progress -> done); else 409."""
+    intervention = get_intervention(identity, intervention_id)
+    check_transition(intervention.status, status, INTERVENTION_TRANSITIONS)
+    intervention.status = status
+    intervention.updated_at = utcnow()
+    db.session.commit()
+    publish_intervention(intervention)
+    return intervention
+
+
+def publish_intervention(intervention: Intervention) -> None:
+    """Send the intervention's current state to its tenant's dashboards."""
+    publisher.publish_to_room(
+        NAMESPACE,
+        "intervention",
+        {"intervention": intervention.to_dict()},
+        tenant_room(intervention.tenant_id),
+        intervention.tenant_id,
+    )
