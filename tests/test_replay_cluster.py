@@ -55,11 +55,19 @@ def test_concurrent_publishers_on_two_processes_lose_and_repeat_nothing(
         client.wait_for("welcome")
         clients.append(client)
     # Everyone starts from "now", so each must see exactly what follows.
-    first = Api(world.url, api_key=world.key_a).post(
-        "/api/publish",
-        json={"namespace": "/engagement", "event": "alert",
-              "data": {"title": "start"}, "target": {"tenant": world.tenant_a["id"]}},
-    ).json()["id"]
+    first = (
+        Api(world.url, api_key=world.key_a)
+        .post(
+            "/api/publish",
+            json={
+                "namespace": "/engagement",
+                "event": "alert",
+                "data": {"title": "start"},
+                "target": {"tenant": world.tenant_a["id"]},
+            },
+        )
+        .json()["id"]
+    )
     for client in clients:
         client.wait_for_ids([first])
 
@@ -72,9 +80,12 @@ def test_concurrent_publishers_on_two_processes_lose_and_repeat_nothing(
             url = pair[(thread_index + n) % 2].url
             response = Api(url, api_key=world.key_a).post(
                 "/api/publish",
-                json={"namespace": "/engagement", "event": "alert",
-                      "data": {"title": f"t{thread_index}-{n}"},
-                      "target": {"tenant": world.tenant_a["id"]}},
+                json={
+                    "namespace": "/engagement",
+                    "event": "alert",
+                    "data": {"title": f"t{thread_index}-{n}"},
+                    "target": {"tenant": world.tenant_a["id"]},
+                },
             )
             assert response.status_code == 202, response.text
             with lock:
@@ -91,7 +102,9 @@ def test_concurrent_publishers_on_two_processes_lose_and_repeat_nothing(
 
     churner = threading.Thread(target=churn)
     churner.start()
-    threads = [threading.Thread(target=publish, args=(i,)) for i in range(PUBLISHER_THREADS)]
+    threads = [
+        threading.Thread(target=publish, args=(i,)) for i in range(PUBLISHER_THREADS)
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:

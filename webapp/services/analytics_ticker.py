@@ -10,7 +10,6 @@ the next watcher starts it again. It uses the Socket.IO server's own
 from __future__ import annotations
 
 import logging
-import os
 import threading
 
 from flask import Flask
@@ -24,12 +23,8 @@ DEFAULT_INTERVAL = 30.0
 
 
 def analytics_interval(app: Flask) -> float:
-    """Seconds between snapshots: ``ANALYTICS_INTERVAL`` (config, then env), 30 s."""
-    value = app.config.get("ANALYTICS_INTERVAL")
-    if value in (None, ""):
-        # config.py does not declare it (yet); the environment still overrides.
-        value = os.environ.get("ANALYTICS_INTERVAL") or DEFAULT_INTERVAL
-    return max(0.05, float(value))
+    """Seconds between snapshots: ``ANALYTICS_INTERVAL`` (default 30 s)."""
+    return max(0.05, float(app.config.get("ANALYTICS_INTERVAL") or DEFAULT_INTERVAL))
 
 
 class AnalyticsTicker:
