@@ -1,4 +1,4 @@
-"""Flask CLI commands: seed-demo, publish."""
+"""Flask CLI commands: seed-demo, prune-events, publish, protocol-docs."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from webapp.auth.passwords import hash_password
 from webapp.errors import DomainError
 from webapp.extensions import db
 from webapp.models import ApiKey, Tenant, User
+from webapp.protocol_docs import register_protocol_docs
 
 DEMO_USERS = (
     # (tenant name, email, name, role, password)
@@ -130,6 +131,7 @@ def register_cli(app: Flask) -> None:
             click.echo(f"  {user['role']:<7} {user['email']} / {user['password']}")
 
     app.cli.add_command(publish_command)
+    register_protocol_docs(app)
 
 
 @click.command("publish")
