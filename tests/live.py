@@ -235,6 +235,8 @@ class SocketRecorder:
     def __init__(self, reconnection: bool = False, **client_kwargs: Any) -> None:
         self.client = socketio.Client(reconnection=reconnection, **client_kwargs)
         self.events: list[tuple[str, str, Any]] = []  # (namespace, event, data)
+        # Indexed by event name so waits stay cheap while thousands arrive.
+        self.by_event: dict[str, list[tuple[str, Any]]] = {}
         self._cond = threading.Condition()
         self.connect_errors: list[Any] = []
         for namespace in NAMESPACES:
@@ -243,15 +245,19 @@ class SocketRecorder:
     def _attach(self, namespace: str) -> None:
         @self.client.on("*", namespace=namespace)
         def _any(event: str, *args: Any) -> None:
-            with self._cond:
-                self.events.append((namespace, event, args[0] if args else None))
-                self._cond.notify_all()
+            self._record(namespace, event, args[0] if args else None)
 
         @self.client.on("connect_error", namespace=namespace)
         def _error(data: Any) -> None:
             with self._cond:
                 self.connect_errors.append(data)
                 self._cond.notify_all()
+
+    def _record(self, namespace: str, event: str, data: Any) -> None:
+        with self._cond:
+            self.events.append((namespace, event, data))
+            self.by_event.setdefault(event, []).append((namespace, data))
+            self._cond.notify_all()
 
     def connect(
         self,
@@ -281,8 +287,8 @@ class SocketRecorder:
         with self._cond:
             return [
                 data
-                for ns, name, data in self.events
-                if name == event and (namespace is None or ns == namespace)
+                for ns, data in self.by_event.get(event, [])
+                if namespace is None or ns == namespace
             ]
 
     def wait_for(
@@ -299,10 +305,8 @@ class SocketRecorder:
             while True:
                 matches = [
                     data
-                    for ns, name, data in self.events
-                    if name == event
-                    and (namespace is None or ns == namespace)
-                    and predicate(data)
+                    for ns, data in self.by_event.get(event, [])
+                    if (namespace is None or ns == namespace) and predicate(data)
                 ]
                 if len(matches) >= count:
                     return matches
@@ -495,18 +499,19 @@ class ResumingClient(SocketRecorder):
     def _track(self, event: str, *args: Any) -> None:
         data = args[0] if args else None
         with self._cond:
-            self.events.append(("/engagement", event, data))
             if isinstance(data, dict) and isinstance(data.get("id"), int):
                 self.ids.append(data["id"])
                 self.last_event_id = max(self.last_event_id or 0, data["id"])
-            self._cond.notify_all()
+        self._record("/engagement", event, data)
 
     def wait_for_ids(self, expected: list[int], timeout: float = 30) -> None:
         """Block until every id in ``expected`` was received."""
         wanted = set(expected)
+        highest = max(wanted, default=0)
         deadline = time.monotonic() + timeout
         with self._cond:
-            while not wanted.issubset(self.ids):
+            # Ids arrive in order: wait for the highest, then check them all once.
+            while (self.last_event_id or 0) < highest or not wanted.issubset(self.ids):
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     missing = sorted(wanted - set(self.ids))

@@ -66,7 +66,8 @@ def upgrade():
     sa.Column('idempotency_key', sa.String(length=128), nullable=True),
     sa.ForeignKeyConstraint(['tenant_id'], ['tenants.id'], name=op.f('fk_events_tenant_id_tenants')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_events')),
-    sa.UniqueConstraint('tenant_id', 'idempotency_key', name='uq_events_idempotency')
+    sa.UniqueConstraint('tenant_id', 'idempotency_key', name='uq_events_idempotency'),
+    sqlite_autoincrement=True,
     )
     with op.batch_alter_table('events', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_events_created_at'), ['created_at'], unique=False)

@@ -32,6 +32,9 @@ class Event(db.Model):  # type: ignore[name-defined,misc]
         UniqueConstraint("tenant_id", "idempotency_key", name="uq_events_idempotency"),
         Index("ix_events_room_id", "room", "id"),
         Index("ix_events_tenant_id_id", "tenant_id", "id"),
+        # Ids must never be reused, even after pruning every row: without
+        # AUTOINCREMENT SQLite hands out max(id) + 1 again.
+        {"sqlite_autoincrement": True},
     )
 
     id: Mapped[int] = mapped_column(EventId, primary_key=True, autoincrement=True)

@@ -25,7 +25,11 @@ from webapp.realtime.gate import GATE
 from webapp.services import publisher
 from webapp.services.retention import oldest_kept_id
 
-PAGE_SIZE = 500
+PAGE_SIZE = 200
+# Outgoing packets a replay may leave queued for one connection before it waits:
+# engine.io sends heartbeats through the same queue, so an unbounded replay would
+# delay the PING behind thousands of events and the client would time out.
+REPLAY_QUEUE_HIGH_WATER = 64
 # How long join_session waits for a connect-time replay of the same connection.
 JOIN_WAIT_SECONDS = 30.0
 
@@ -84,6 +88,23 @@ def plan_replay(rooms: list[str], last_event_id: int) -> ReplayPlan:
 
 def _aware(value: Any) -> Any:
     return value if value.tzinfo else value.replace(tzinfo=utcnow().tzinfo)
+
+
+def wait_for_drain(sid: str, namespace: str) -> bool:
+    """Yield until the connection's outgoing queue is short; False if it is gone."""
+    sio = get_socketio()
+    try:
+        eio_sid = sio.manager.eio_sid_from_sid(sid, namespace)
+        # python-engineio has no public accessor for a socket's send queue.
+        socket = sio.eio._get_socket(eio_sid)
+    except KeyError:
+        return False
+    while socket.queue.qsize() > REPLAY_QUEUE_HIGH_WATER:
+        if socket.closed:
+            return False
+        sio.sleep(0.005)
+    sio.sleep(0)  # let heartbeats and other clients through
+    return not socket.closed
 
 
 def replay_connection(
@@ -146,7 +167,9 @@ def replay_rooms(
                 cursor = event.id
             GATE.advance(sid, cursor)
             sent += len(page)
-            get_socketio().sleep(0)  # let heartbeats and other clients through
+            if not wait_for_drain(sid, namespace):
+                break  # the connection went away
+
     # Live events held meanwhile, then open the gate (loop until nothing is left).
     while True:
         pending = GATE.drain(sid)
