@@ -53,7 +53,12 @@ def test_publish_reaches_the_tenant_and_its_msp_never_the_sibling_or_other_names
             "namespace": "/engagement",
             "tenant_id": world.tenant_a["id"],
             "room": f"tenant:{world.tenant_a['id']}",
-            "data": {"title": title, "severity": "high", "message": ""},
+            "data": {
+                "title": title,
+                "severity": "high",
+                "message": "",
+                "engagement_id": None,
+            },
             "timestamp": envelope["timestamp"],
         }
         assert envelope["timestamp"].endswith("Z")

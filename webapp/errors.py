@@ -127,6 +127,17 @@ def register_error_handlers(app: Flask) -> None:
             response.headers["Allow"] = exc.get_response().headers["Allow"]
         return response, status
 
+    from sqlalchemy.exc import OperationalError
+    from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+    @app.errorhandler(PoolTimeout)
+    @app.errorhandler(OperationalError)
+    def handle_database_down(exc: Exception) -> tuple[Response, int]:
+        logger.error("database unavailable: %s", exc)
+        return error_response(
+            503, "dependency_unavailable", "the database is unavailable"
+        )
+
     @app.errorhandler(Exception)
     def handle_unexpected(exc: Exception) -> tuple[Response, int]:
         logger.exception("unhandled error")

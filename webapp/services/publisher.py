@@ -189,6 +189,10 @@ def deliver_many(requests: list[PublishRequest]) -> list[PublishResult]:
     """Deliver several requests in order, persisted in one transaction."""
     results: list[PublishResult | None] = [None] * len(requests)
     persisted: list[tuple[int, Event]] = []
+    # End the caller's read transaction first: a request queued on the publish
+    # lock must not hold a pooled connection (50 queued requests would drain the
+    # pool while one publishes).
+    db.session.commit()
     with ordered_publish():
         for index, request in enumerate(requests):
             if not request.event_type.persisted:
