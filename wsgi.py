@@ -30,7 +30,6 @@ elif ASYNC_MODE == "gevent":
         pass
 
 from webapp import create_app  # noqa: E402
-from webapp.realtime import start_background_jobs  # noqa: E402
 
 app = create_app()
 
@@ -43,7 +42,6 @@ def serve() -> None:
     # eventlet's server stops accepting at 1,024 connections by default.
     max_connections = app.config["MAX_CONNECTIONS"]
     mode = app.extensions["socketio"].async_mode
-    start_background_jobs(app)
     app.logger.info("Switchboard listening on http://%s:%s (%s)", host, port, mode)
     if mode == "eventlet":
         import eventlet.wsgi

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import time
 from datetime import timedelta
 
 import pytest
+import websocket
 from flask_jwt_extended import create_access_token
 
 from tests.live import (
@@ -142,3 +144,46 @@ def test_refused_connection_leaves_nothing_registered(world: World) -> None:
     assert after == before
     recorder = SocketRecorder()
     assert recorder.client.connected is False
+
+
+def _raw_engineio(url: str) -> websocket.WebSocket:
+    """A raw engine.io v4 websocket: what any client speaks on the wire."""
+    ws = websocket.create_connection(
+        url.replace("http", "ws") + "/socket.io/?EIO=4&transport=websocket", timeout=5
+    )
+    assert ws.recv().startswith("0{")  # engine.io OPEN
+    return ws
+
+
+def test_refused_client_transport_is_closed_by_the_server(world: World) -> None:
+    ws = _raw_engineio(world.url)
+    try:
+        ws.send('40/engagement,{"token":"garbage"}')
+        refusal = ws.recv()
+        assert refusal.startswith("44/engagement,")
+        assert '"message":"invalid_token"' in refusal
+        # After a short grace period the server sends engine.io CLOSE and hangs up.
+        assert ws.recv() == "1"
+        try:
+            assert ws.recv() == ""
+        except websocket.WebSocketConnectionClosedException:
+            pass
+    finally:
+        ws.shutdown()  # closes the socket even after the server hung up
+
+
+def test_transport_that_authenticates_another_namespace_stays_open(
+    world: World,
+) -> None:
+    ws = _raw_engineio(world.url)
+    try:
+        ws.send('40/engagement,{"token":"garbage"}')
+        assert ws.recv().startswith("44/engagement,")
+        ws.send("40/events," + json.dumps({"token": world.user_a.access_token}))
+        received = [ws.recv(), ws.recv()]
+        assert any(frame.startswith("40/events,") for frame in received)
+        time.sleep(1.5)  # longer than the grace period
+        ws.send('42/events,0["no_such_event"]')  # an event with ack id 0
+        assert ws.recv().startswith("43/events,0")  # still open: the ack arrives
+    finally:
+        ws.shutdown()  # closes the socket even after the server hung up

@@ -25,6 +25,9 @@ def init_socketio(app: Flask) -> None:
     sio.register_namespace(DashboardNamespace("/dashboard", app))
     app.extensions["socketio"] = sio
     mount(app, sio)
+    if sio.async_mode in ("eventlet", "gevent"):
+        # A serving process (python wsgi.py or a gunicorn worker), not the CLI.
+        start_background_jobs(app)
 
 
 def start_background_jobs(app: Flask) -> None:

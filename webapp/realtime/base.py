@@ -21,6 +21,9 @@ from webapp.services.replay import parse_last_event_id, replay_connection
 
 logger = logging.getLogger(__name__)
 
+# Seconds a refused client's transport stays open before the server closes it.
+REFUSED_TRANSPORT_GRACE = 1.0
+
 # Handlers that are not client events and so are not rate limited or acked.
 LIFECYCLE_EVENTS = ("connect", "disconnect")
 
@@ -97,6 +100,7 @@ class BaseNamespace(socketio.Namespace):
             context = self.connect_context(identity, auth)
         except DomainError as exc:
             metrics.CONNECTS_REFUSED.labels(exc.code).inc()
+            self._close_transport_later(sid)
             raise socketio.exceptions.ConnectionRefusedError(
                 exc.code, {"message": exc.message}
             ) from None
@@ -135,6 +139,27 @@ class BaseNamespace(socketio.Namespace):
                 logger.exception("replay to %s failed", sid)
                 GATE.release(sid)
                 publisher.disconnect_connection(sid, namespace)
+
+    def _close_transport_later(self, sid: str) -> None:
+        """Close a refused client's engine.io connection unless it authenticates.
+
+        The refusal packet must reach the client first, and the same transport may
+        still carry another namespace that does authenticate, hence the grace.
+        """
+        eio_sid = self.server.manager.eio_sid_from_sid(sid, self.namespace)
+        if eio_sid is not None:
+            self.server.start_background_task(self._close_if_unauthenticated, eio_sid)
+
+    def _close_if_unauthenticated(self, eio_sid: str) -> None:
+        self.server.sleep(REFUSED_TRANSPORT_GRACE)
+        manager = self.server.manager
+        namespaces = manager.get_namespaces()
+        if any(manager.sid_from_eio_sid(eio_sid, ns) for ns in namespaces):
+            return
+        try:
+            self.server.eio.disconnect(eio_sid)
+        except KeyError:  # already gone
+            pass
 
     def check_connection_allowed(self, identity: Identity) -> None:
         """Refuse a connection over the per-user cap."""
