@@ -36,3 +36,8 @@ EVENTS_REPLAYED = Counter(
     ["namespace"],
     registry=REGISTRY,
 )
+SLOW_CONSUMERS_CLOSED = Counter(
+    "switchboard_slow_consumers_closed_total",
+    "Connections closed because their outgoing queue kept growing",
+    registry=REGISTRY,
+)
