@@ -121,25 +121,22 @@ def known_activity(world: World) -> None:
         {"severity": "critical", "summary": "s"},
         b,
     )
-    # A: engagements 1 and 2 (1 updated twice), 3 interactions.
-    for engagement_id in (1, 1, 2):
-        publish(
-            world,
-            world.key_a,
-            "/engagement",
-            "engagement_update",
-            {"engagement": {"id": engagement_id}},
-            a,
+    # A: two engagements (one archived later doesn't count), 3 interactions.
+    staff = world.api(world.msp_user)
+    engagements = []
+    for title in ("onboarding", "audit", "old"):
+        response = staff.post(
+            "/api/engagements", json={"client_tenant_id": a, "title": title}
         )
-    for _ in range(3):
-        publish(
-            world,
-            world.key_a,
-            "/engagement",
-            "interaction_update",
-            {"engagement_id": 1, "kind": "call", "counters": {"call": 1}},
-            a,
+        assert response.status_code == 201, response.text
+        engagements.append(response.json()["id"])
+    for engagement_id in (engagements[0], engagements[0], engagements[1]):
+        response = staff.post(
+            f"/api/engagements/{engagement_id}/interactions", json={"kind": "call"}
         )
+        assert response.status_code in (200, 201, 202), response.text
+    archived = staff.post(f"/api/engagements/{engagements[2]}/archive")
+    assert archived.status_code == 200, archived.text
 
 
 def first_snapshot(recorder: SocketRecorder) -> dict[str, Any]:
@@ -265,7 +262,7 @@ def test_snapshot_queries_run_on_postgresql() -> None:
 
     from tests.conftest import require_service
     from webapp import create_app
-    from webapp.models import Alert, Event
+    from webapp.models import Alert, Engagement, Event, InteractionCounter
 
     base = make_url(require_service("PostgreSQL", os.environ.get("TEST_POSTGRES_URL")))
     name = f"dashboard_{uuid.uuid4().hex[:10]}"
@@ -309,12 +306,18 @@ def test_snapshot_queries_run_on_postgresql() -> None:
                     log("/events", "new_event", {"severity": s, "summary": "x"})
                     for s in ("high", "high", "low")
                 ]
-                + [
-                    log("/engagement", "engagement_update", {"engagement": {"id": i}})
-                    for i in (1, 1, 2)
-                ]
-                + [log("/engagement", "interaction_update", {"engagement_id": 1})]
                 + [Alert(tenant_id=client.id, severity="high", title="t")]
+            )
+            engagements = [
+                Engagement(msp_tenant_id=msp.id, client_tenant_id=client.id, title=t)
+                for t in ("one", "two")
+            ]
+            db.session.add_all(engagements)
+            db.session.flush()
+            db.session.add(
+                InteractionCounter(
+                    engagement_id=engagements[0].id, kind="call", count=1
+                )
             )
             db.session.commit()
             totals = analytics.compute_snapshot(

@@ -6,7 +6,8 @@ only). Each section comes from a *contributor*: a function that takes the tenant
 ids and returns counters per tenant with one GROUP BY query (or none), so the
 number of queries is bounded whatever the number of tenants. Features add
 sections by registering more contributors (``@contributor``); a later contributor
-overrides the keys of an earlier one.
+overrides the keys of an earlier one. Engagements and interactions come from the
+engagements tables, events by severity from the event log.
 """
 
 from __future__ import annotations
@@ -17,12 +18,19 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import case, func, select
+from sqlalchemy import func, select
 
 from webapp.auth.identity import Identity
 from webapp.events import get_event_type, validate_payload
 from webapp.extensions import db
-from webapp.models import Alert, Event, Intervention, Tenant
+from webapp.models import (
+    Alert,
+    Engagement,
+    Event,
+    InteractionCounter,
+    Intervention,
+    Tenant,
+)
 from webapp.models.alert import ALERT_SEVERITIES
 from webapp.models.time import isoformat, utcnow
 from webapp.rooms import msp_room, tenant_room
@@ -167,32 +175,27 @@ def _sum_counts(rows: list[Counts]) -> Counts:
 
 
 @contributor
-def engagement_activity_from_event_log(
+def engagement_activity(
     tenant_ids: Sequence[int], since: datetime
 ) -> dict[int, Counts]:
-    """Engagements and interactions as seen in the event log (one query).
-
-    Stand-in until the engagements table exists: engagements = distinct ids in
-    ``engagement_update`` events, interactions = ``interaction_update`` events.
-    """
-    engagement_id = Event.data[("engagement", "id")].as_string()
+    """Live (not archived) engagements and their interactions, per client (1 query)."""
     rows = db.session.execute(
         select(
-            Event.tenant_id,
-            func.count(
-                func.distinct(case((Event.type == "engagement_update", engagement_id)))
-            ),
-            func.count(case((Event.type == "interaction_update", Event.id))),
+            Engagement.client_tenant_id,
+            func.count(func.distinct(Engagement.id)),
+            func.coalesce(func.sum(InteractionCounter.count), 0),
+        )
+        .outerjoin(
+            InteractionCounter, InteractionCounter.engagement_id == Engagement.id
         )
         .where(
-            Event.tenant_id.in_(tenant_ids),
-            Event.namespace == "/engagement",
-            Event.type.in_(("engagement_update", "interaction_update")),
+            Engagement.client_tenant_id.in_(tenant_ids),
+            Engagement.status != "archived",
         )
-        .group_by(Event.tenant_id)
+        .group_by(Engagement.client_tenant_id)
     ).all()
     return {
-        tenant_id: {"engagements": engagements, "interactions": interactions}
+        tenant_id: {"engagements": engagements, "interactions": int(interactions)}
         for tenant_id, engagements, interactions in rows
     }
 
