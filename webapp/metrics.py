@@ -41,3 +41,8 @@ SLOW_CONSUMERS_CLOSED = Counter(
     "Connections closed because their outgoing queue kept growing",
     registry=REGISTRY,
 )
+MALFORMED_PACKETS = Counter(
+    "switchboard_malformed_packets_total",
+    "Connections closed after sending an undecodable Socket.IO packet",
+    registry=REGISTRY,
+)

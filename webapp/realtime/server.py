@@ -13,6 +13,7 @@ from flask import Flask
 from redis.backoff import ExponentialBackoff
 from redis.retry import Retry
 
+from webapp.metrics import MALFORMED_PACKETS
 from webapp.realtime.gate import GatedManager, QueueOrderedGate
 from webapp.services.message_queue import MessageQueueUnavailable
 
@@ -136,12 +137,36 @@ def client_manager(app: Flask, write_only: bool | None = None) -> socketio.Manag
     )
 
 
+class SwitchboardServer(socketio.Server):
+    """``socketio.Server`` that closes connections sending malformed packets.
+
+    python-socketio logs a full traceback for every undecodable packet and keeps
+    the connection open; here the first one is logged in one line and the
+    connection is closed (DESIGN.md section 9).
+    """
+
+    def _handle_eio_message(self, eio_sid: str, data: Any) -> None:
+        try:
+            super()._handle_eio_message(eio_sid, data)
+        except (ValueError, TypeError, KeyError, IndexError, AttributeError) as exc:
+            logger.warning(
+                "closing %s: malformed Socket.IO packet (%s)",
+                eio_sid,
+                type(exc).__name__,
+            )
+            MALFORMED_PACKETS.inc()
+            try:
+                self.eio.disconnect(eio_sid)
+            except KeyError:  # already gone
+                pass
+
+
 def create_socketio_server(app: Flask) -> socketio.Server:
     """A ``socketio.Server`` configured from ``app.config``."""
     origins: Any = app.config["CORS_ALLOWED_ORIGINS"]
     if origins == ["*"]:
         origins = "*"
-    return socketio.Server(
+    return SwitchboardServer(
         async_mode=effective_async_mode(app.config["SOCKETIO_ASYNC_MODE"]),
         client_manager=client_manager(app),
         cors_allowed_origins=origins,
