@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import engineio
 import requests
 import socketio
 
@@ -229,11 +230,32 @@ def login(url: str, email: str, password: str) -> dict[str, Any]:
     return dict(response.json())
 
 
+class OrderedEngineIOClient(engineio.Client):
+    """engine.io client that handles messages in arrival order.
+
+    The stock client starts a thread per incoming message, so under load a
+    python-socketio client can see events out of the order the server sent them
+    (socket.io-client in JavaScript never does). Tests check order, so they read
+    in order.
+    """
+
+    def _trigger_event(self, event: str, *args: Any, **kwargs: Any) -> Any:
+        kwargs["run_async"] = False
+        return super()._trigger_event(event, *args, **kwargs)
+
+
+class OrderedClient(socketio.Client):
+    """``socketio.Client`` on ``OrderedEngineIOClient``."""
+
+    def _engineio_client_class(self) -> type[engineio.Client]:
+        return OrderedEngineIOClient
+
+
 class SocketRecorder:
     """A real ``socketio.Client`` that records every event on every namespace."""
 
     def __init__(self, reconnection: bool = False, **client_kwargs: Any) -> None:
-        self.client = socketio.Client(reconnection=reconnection, **client_kwargs)
+        self.client = OrderedClient(reconnection=reconnection, **client_kwargs)
         self.events: list[tuple[str, str, Any]] = []  # (namespace, event, data)
         # Indexed by event name so waits stay cheap while thousands arrive.
         self.by_event: dict[str, list[tuple[str, Any]]] = {}

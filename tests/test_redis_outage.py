@@ -149,9 +149,10 @@ def test_redis_outage_answers_503_and_delivery_resumes_after_restart(
             if response.status_code == 202:
                 event_id = response.json()["id"]
                 try:
-                    clients[1].wait_for(
-                        "alert", lambda e, i=event_id: e["id"] == i, timeout=1
-                    )
+                    for client in clients:  # both processes resubscribed
+                        client.wait_for(
+                            "alert", lambda e, i=event_id: e["id"] == i, timeout=1
+                        )
                     delivered = event_id
                 except AssertionError:
                     pass

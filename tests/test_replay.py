@@ -38,6 +38,9 @@ def test_reconnect_replays_missed_events_in_order(
         client.wait_for_ids(before)
 
         proxy.cut()  # the transport drops; the client keeps trying to reconnect
+        deadline = time.monotonic() + 10
+        while client.client.connected and time.monotonic() < deadline:
+            time.sleep(0.05)  # publish only once the client knows it is cut off
         missed = publish_alerts(
             world.url, world.key_a, world.tenant_a["id"], 100, "gap"
         )

@@ -95,8 +95,9 @@ def test_sigkill_and_restart_loses_nothing_that_was_committed(
 def test_replay_of_10000_events_completes_and_keeps_the_connection_healthy(
     server_factory: ServerFactory,
 ) -> None:
+    # Heartbeats much shorter than the replay: a starved ping would drop the client.
     live = server_factory(
-        {"PING_INTERVAL": "1", "PING_TIMEOUT": "2", "REPLAY_MAX_EVENTS": "20000"}
+        {"PING_INTERVAL": "3", "PING_TIMEOUT": "5", "REPLAY_MAX_EVENTS": "20000"}
     )
     world = build_world(live.url, live.seed)
     ids = publish_alerts(live.url, world.key_a, world.tenant_a["id"], 10_000, "bulk")
@@ -110,7 +111,7 @@ def test_replay_of_10000_events_completes_and_keeps_the_connection_healthy(
     print(
         f"\nreplayed 10000 events in {elapsed:.2f} s ({10_000 / elapsed:.0f} events/s)"
     )
-    time.sleep(3)  # > ping interval + timeout: a starved heartbeat would drop us now
+    time.sleep(8)  # > ping interval + timeout: a starved heartbeat would drop us now
     assert client.client.connected
     assert len(client.of("welcome")) == 1  # never had to reconnect
     live_id = publish_alerts(live.url, world.key_a, world.tenant_a["id"], 1, "after")

@@ -186,9 +186,18 @@ class QueueOrderedGate:
             }
         )
 
+    # Highest persisted id this process has delivered (where a catch-up starts),
+    # and the ids the last catch-up delivered, which the queue may still bring.
+    delivered_through: int = 0
+    caught_up: frozenset[int] = frozenset()
+
     def _handle_emit(self, message: dict[str, Any]) -> None:
         data = message.get("data")
         payload = data[0] if isinstance(data, list) and len(data) == 1 else data
+        if isinstance(payload, dict) and isinstance(payload.get("id"), int):
+            if payload["id"] in self.caught_up:
+                return  # already delivered by the catch-up
+            self.delivered_through = max(self.delivered_through, payload["id"])
         message = dict(message)
         message["skip_sid"] = GATE.intercept(
             self,
@@ -199,6 +208,23 @@ class QueueOrderedGate:
             message.get("skip_sid"),
         )
         super()._handle_emit(message)  # type: ignore[misc]
+
+    def catch_up(self, envelopes: list[dict[str, Any]]) -> None:
+        """Deliver persisted events this process missed while unsubscribed."""
+        self.caught_up = frozenset()
+        for envelope in envelopes:
+            self._handle_emit(
+                {
+                    "method": "emit",
+                    "event": envelope["type"],
+                    "data": [envelope],
+                    "namespace": envelope["namespace"],
+                    "room": envelope["room"],
+                    "skip_sid": None,
+                    "callback": None,
+                }
+            )
+        self.caught_up = frozenset(envelope["id"] for envelope in envelopes)
 
 
 def send_local(

@@ -5,10 +5,11 @@ from __future__ import annotations
 import logging
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import socketio
+from engineio import packet as eio_packet
 from flask import Flask
 from redis.backoff import ExponentialBackoff
 from redis.retry import Retry
@@ -67,6 +68,9 @@ class ClusterRedisManager(QueueOrderedGate, socketio.RedisManager):  # type: ign
         )
         self.retry_max = retry_max
         self.connected: bool = False
+        # Set by the app: (after_id) -> persisted envelopes with a greater id.
+        self.missed_events: Callable[[int], list[dict[str, Any]]] | None = None
+        self.latest_event_id: Callable[[], int] | None = None
 
     def _publish(self, data: Any) -> Any:
         """Publish on the channel; raise after two failed attempts."""
@@ -86,14 +90,18 @@ class ClusterRedisManager(QueueOrderedGate, socketio.RedisManager):  # type: ign
         """Subscribe, and resubscribe after any failure (capped back-off)."""
         retry_sleep = 0.5
         subscribed = False
+        ever_subscribed = False
         while True:
             try:
                 if not subscribed:
                     self._redis_connect()
                     self.pubsub.subscribe(self.channel)
-                    if retry_sleep > 0.5:
+                    if ever_subscribed:
                         logger.warning("message queue: resubscribed %s", self.channel)
-                    subscribed = True
+                        self._catch_up_after_gap()
+                    elif self.latest_event_id is not None:
+                        self.delivered_through = self.latest_event_id()
+                    subscribed = ever_subscribed = True
                     retry_sleep = 0.5
                 yield from self.pubsub.listen()
             except Exception as exc:
@@ -105,6 +113,23 @@ class ClusterRedisManager(QueueOrderedGate, socketio.RedisManager):  # type: ign
                 subscribed = False
                 time.sleep(retry_sleep)
                 retry_sleep = min(retry_sleep * 2, self.retry_max)
+
+    def _catch_up_after_gap(self) -> None:
+        """Deliver what was published while this process was not subscribed.
+
+        Runs in the listener before it reads the new subscription, so the missed
+        events reach local clients before newer ones; repeats are dropped by id.
+        """
+        if self.missed_events is None:
+            return
+        try:
+            missed = self.missed_events(self.delivered_through)
+        except Exception:  # the database may be unreachable too: clients replay
+            logger.exception("message queue: catch-up after resubscribing failed")
+            return
+        if missed:
+            logger.warning("message queue: delivering %d missed events", len(missed))
+        self.catch_up(missed)
 
 
 def serves_clients(app: Flask) -> bool:
@@ -129,12 +154,16 @@ def client_manager(app: Flask, write_only: bool | None = None) -> socketio.Manag
         return GatedManager()
     if write_only is None:
         write_only = not serves_clients(app)
-    return ClusterRedisManager(
+    manager = ClusterRedisManager(
         url,
         channel=app.config["MESSAGE_QUEUE_CHANNEL"],
         write_only=write_only,
         retry_max=app.config["MESSAGE_QUEUE_RETRY_MAX"],
     )
+    from webapp.services.replay import event_log_reader
+
+    manager.latest_event_id, manager.missed_events = event_log_reader(app)
+    return manager
 
 
 class SwitchboardServer(socketio.Server):
@@ -161,12 +190,54 @@ class SwitchboardServer(socketio.Server):
                 pass
 
 
+class CheckedWebSocket:
+    """Wraps engine.io's websocket so an undecodable frame closes the connection.
+
+    python-engineio decodes websocket frames outside its error handling; a frame
+    that is not an engine.io packet escapes as an exception and eventlet writes an
+    HTTP 500 with a traceback into the open socket. Checked here, such a frame
+    ends the connection like a client close, logged in one line.
+    """
+
+    def __init__(self, ws: Any) -> None:
+        self._ws = ws
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._ws, name)
+
+    def wait(self) -> Any:
+        """The next frame, or ``None`` (closed) when it is not an engine.io packet."""
+        data = self._ws.wait()
+        if data is None:
+            return None
+        try:
+            eio_packet.Packet(encoded_packet=data)
+        except Exception as exc:  # any decoding failure means a malformed frame
+            logger.warning("closing a connection: malformed engine.io frame (%s)", exc)
+            MALFORMED_PACKETS.inc()
+            return None
+        return data
+
+
+def check_websocket_frames(sio: socketio.Server) -> None:
+    """Route every websocket through ``CheckedWebSocket``."""
+    drivers = sio.eio._async  # python-engineio's per-mode drivers (private)
+    original = drivers.get("websocket")
+    if original is None:
+        return
+
+    def websocket(handler: Any, server: Any) -> Any:
+        return original(lambda ws: handler(CheckedWebSocket(ws)), server)
+
+    sio.eio._async = {**drivers, "websocket": websocket}
+
+
 def create_socketio_server(app: Flask) -> socketio.Server:
     """A ``socketio.Server`` configured from ``app.config``."""
     origins: Any = app.config["CORS_ALLOWED_ORIGINS"]
     if origins == ["*"]:
         origins = "*"
-    return SwitchboardServer(
+    sio = SwitchboardServer(
         async_mode=effective_async_mode(app.config["SOCKETIO_ASYNC_MODE"]),
         client_manager=client_manager(app),
         cors_allowed_origins=origins,
@@ -176,6 +247,8 @@ def create_socketio_server(app: Flask) -> socketio.Server:
         logger=False,
         engineio_logger=False,
     )
+    check_websocket_frames(sio)
+    return sio
 
 
 class StripWebSocketCompression:

@@ -2,50 +2,22 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
-
 from webapp.auth.identity import Identity
-from webapp.errors import Conflict, NotFound
 from webapp.extensions import db
 from webapp.models import Alert
 from webapp.models.alert import ALERT_TRANSITIONS
 from webapp.models.time import utcnow
 from webapp.rooms import tenant_room
 from webapp.services import publisher
-from webapp.services.tenancy import get_visible_tenant, visible_tenant_ids
+from webapp.services.tenant_items import (
+    author,
+    check_transition,
+    get_item,
+    list_items,
+    owning_tenant_id,
+)
 
 NAMESPACE = "/dashboard"
-
-
-def owning_tenant_id(identity: Identity, tenant_id: int | None) -> int:
-    """The tenant a new item belongs to: the caller's, or one it may see (else 404)."""
-    if tenant_id is None:
-        return identity.tenant_id
-    return get_visible_tenant(identity, tenant_id).id
-
-
-def tenant_scope(identity: Identity, tenant_id: int | None) -> list[int]:
-    """Tenants a listing covers: one the caller may see, or all it may see."""
-    if tenant_id is not None:
-        return [get_visible_tenant(identity, tenant_id).id]
-    return visible_tenant_ids(identity)
-
-
-def author(identity: Identity) -> str:
-    """How the creator of an item is shown."""
-    return identity.name or f"{identity.role}:{identity.user_id or identity.api_key_id}"
-
-
-def check_transition(
-    current: str, wanted: str, allowed: dict[str, tuple[str, ...]]
-) -> None:
-    """Refuse a status change the lifecycle does not allow (409)."""
-    if wanted not in allowed.get(current, ()):
-        raise Conflict(
-            f"cannot move from {current!r} to {wanted!r}",
-            code="invalid_transition",
-            details={"from": current, "to": wanted, "allowed": list(allowed[current])},
-        )
 
 
 def create_alert(
@@ -79,20 +51,12 @@ def list_alerts(
     limit: int = 100,
 ) -> list[Alert]:
     """The caller's alerts, newest first."""
-    scope = tenant_scope(identity, tenant_id)
-    query = select(Alert).where(Alert.tenant_id.in_(scope))
-    if status:
-        query = query.where(Alert.status == status)
-    query = query.order_by(Alert.id.desc()).limit(limit)
-    return list(db.session.scalars(query))
+    return list_items(Alert, identity, status=status, tenant_id=tenant_id, limit=limit)
 
 
 def get_alert(identity: Identity, alert_id: int) -> Alert:
     """One alert the caller may see; 404 otherwise (also for another tenant's)."""
-    alert = db.session.get(Alert, alert_id)
-    if alert is None or not identity.can_see_tenant(alert.tenant_id):
-        raise NotFound("alert not found")
-    return alert
+    return get_item(Alert, identity, alert_id, "alert")
 
 
 def change_alert_status(identity: Identity, alert_id: int, status: str) -> Alert:

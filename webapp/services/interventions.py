@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
-
 from webapp.auth.identity import Identity
-from webapp.errors import NotFound, ValidationFailed
+from webapp.errors import ValidationFailed
 from webapp.extensions import db
 from webapp.models import Alert, Intervention
 from webapp.models.intervention import INTERVENTION_TRANSITIONS
 from webapp.models.time import utcnow
 from webapp.rooms import tenant_room
 from webapp.services import publisher
-from webapp.services.alerts import (
+from webapp.services.tenant_items import (
     author,
     check_transition,
+    get_item,
+    list_items,
     owning_tenant_id,
-    tenant_scope,
 )
 
 NAMESPACE = "/dashboard"
@@ -63,20 +62,14 @@ def list_interventions(
     limit: int = 100,
 ) -> list[Intervention]:
     """The caller's interventions, newest first."""
-    scope = tenant_scope(identity, tenant_id)
-    query = select(Intervention).where(Intervention.tenant_id.in_(scope))
-    if status:
-        query = query.where(Intervention.status == status)
-    query = query.order_by(Intervention.id.desc()).limit(limit)
-    return list(db.session.scalars(query))
+    return list_items(
+        Intervention, identity, status=status, tenant_id=tenant_id, limit=limit
+    )
 
 
 def get_intervention(identity: Identity, intervention_id: int) -> Intervention:
     """One intervention the caller may see; 404 otherwise."""
-    intervention = db.session.get(Intervention, intervention_id)
-    if intervention is None or not identity.can_see_tenant(intervention.tenant_id):
-        raise NotFound("intervention not found")
-    return intervention
+    return get_item(Intervention, identity, intervention_id, "intervention")
 
 
 def change_intervention_status(

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from flask import current_app
+from flask import Flask, current_app
 from sqlalchemy import func, select
 
 from webapp import metrics
@@ -58,7 +58,7 @@ class ReplayPlan:
     reason: str | None = None
 
 
-def plan_replay(rooms: list[str], last_event_id: int) -> ReplayPlan:
+def plan_replay(namespace: str, rooms: list[str], last_event_id: int) -> ReplayPlan:
     """Check the window: never replay part of a gap (DESIGN.md section 6)."""
     latest = db.session.scalar(select(func.max(Event.id))) or 0
     if last_event_id > latest:
@@ -67,7 +67,7 @@ def plan_replay(rooms: list[str], last_event_id: int) -> ReplayPlan:
     if oldest_kept is not None and last_event_id < oldest_kept - 1:
         return ReplayPlan(False, 0, "pruned")
     missed = select(Event.id, Event.created_at).where(
-        Event.room.in_(rooms), Event.id > last_event_id
+        Event.namespace == namespace, Event.room.in_(rooms), Event.id > last_event_id
     )
     count = db.session.scalar(select(func.count()).select_from(missed.subquery())) or 0
     if count == 0:
@@ -76,7 +76,11 @@ def plan_replay(rooms: list[str], last_event_id: int) -> ReplayPlan:
         return ReplayPlan(False, count, "too_many_events")
     first_created = db.session.scalar(
         select(Event.created_at)
-        .where(Event.room.in_(rooms), Event.id > last_event_id)
+        .where(
+            Event.namespace == namespace,
+            Event.room.in_(rooms),
+            Event.id > last_event_id,
+        )
         .order_by(Event.id)
         .limit(1)
     )
@@ -146,7 +150,7 @@ def replay_rooms(
 ) -> dict[str, Any]:
     """Send missed events of ``rooms`` to ``sid`` in id order, then open its gate."""
     manager = get_socketio().manager
-    plan = plan_replay(rooms, last_event_id)
+    plan = plan_replay(namespace, rooms, last_event_id)
     sent = 0
     cursor = last_event_id
     if plan.recoverable:
@@ -154,7 +158,11 @@ def replay_rooms(
             page = list(
                 db.session.scalars(
                     select(Event)
-                    .where(Event.room.in_(rooms), Event.id > cursor)
+                    .where(
+                        Event.namespace == namespace,
+                        Event.room.in_(rooms),
+                        Event.id > cursor,
+                    )
                     .order_by(Event.id)
                     .limit(PAGE_SIZE)
                 )
@@ -187,3 +195,23 @@ def replay_rooms(
     if plan.reason:
         summary["reason"] = plan.reason
     return summary
+
+
+def event_log_reader(
+    app: Flask,
+) -> tuple[Callable[[], int], Callable[[int], list[dict[str, Any]]]]:
+    """Functions the message-queue listener uses to catch up after a Redis gap."""
+
+    def latest() -> int:
+        with app.app_context():
+            return int(db.session.scalar(select(func.max(Event.id))) or 0)
+
+    def missed(after_id: int) -> list[dict[str, Any]]:
+        limit = app.config["REPLAY_MAX_EVENTS"]
+        with app.app_context():
+            rows = db.session.scalars(
+                select(Event).where(Event.id > after_id).order_by(Event.id).limit(limit)
+            )
+            return [event.envelope() for event in rows]
+
+    return latest, missed

@@ -1,0 +1,76 @@
+"""A process cut off from Redis catches its clients up when it resubscribes.
+
+Its clients stay connected to it, so nothing would make them reconnect and
+replay: the process itself must deliver what was published meanwhile.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+
+from tests.live import Api, ServerFactory, SocketRecorder, build_world
+from tests.netfault import TcpProxy
+
+
+def _publish(url: str, key: str, tenant_id: int, title: str) -> int:
+    response = Api(url, api_key=key).post(
+        "/api/publish",
+        json={
+            "namespace": "/engagement",
+            "event": "alert",
+            "data": {"title": title},
+            "target": {"tenant": tenant_id},
+        },
+    )
+    assert response.status_code == 202, response.text
+    return int(response.json()["id"])
+
+
+def _wait_ready(url: str, status: int, timeout: float = 15) -> None:
+    deadline = time.monotonic() + timeout
+    while Api(url).get("/ready").status_code != status:
+        assert time.monotonic() < deadline, f"/ready never answered {status}"
+        time.sleep(0.2)
+
+
+def test_process_cut_off_from_redis_delivers_what_it_missed_in_order(
+    server_factory: ServerFactory, postgres_url: str, redis_url: str
+) -> None:
+    host, rest = redis_url.split("//", 1)[1].split(":", 1)
+    redis_port = int(rest.split("/", 1)[0])
+    proxy = TcpProxy(redis_port)
+    channel = f"sb-catchup-{uuid.uuid4().hex[:8]}"
+    common = {"MESSAGE_QUEUE_CHANNEL": channel, "MESSAGE_QUEUE_RETRY_MAX": "1"}
+    one = server_factory(
+        {**common, "MESSAGE_QUEUE_URL": redis_url}, database_url=postgres_url
+    )
+    two = server_factory(
+        {**common, "MESSAGE_QUEUE_URL": f"redis://127.0.0.1:{proxy.port}/0"},
+        database_url=postgres_url,
+        seed=False,
+    )
+    world = build_world(one.url, one.seed)
+    tenant = world.tenant_a["id"]
+    client = SocketRecorder().connect(two.url, world.user_a.access_token)
+    try:
+        first = _publish(one.url, world.key_a, tenant, "before")
+        client.wait_for("alert", lambda e: e["id"] == first)
+
+        proxy.cut()  # process two loses Redis; its clients stay connected to it
+        _wait_ready(two.url, 503)
+        time.sleep(0.5)  # let the proxy drop the established subscription too
+        missed = [_publish(one.url, world.key_a, tenant, f"gap-{n}") for n in range(5)]
+        time.sleep(0.5)
+        assert [e["id"] for e in client.of("alert")] == [first]
+
+        proxy.restore()
+        _wait_ready(two.url, 200)
+        client.wait_for("alert", lambda e: e["id"] == missed[-1], timeout=15)
+        after = _publish(one.url, world.key_a, tenant, "after")
+        client.wait_for("alert", lambda e: e["id"] == after)
+        assert [e["id"] for e in client.of("alert")] == [first, *missed, after]
+        assert client.client.connected and len(client.of("welcome")) == 1
+    finally:
+        client.disconnect()
+        proxy.close()
