@@ -1,8 +1,9 @@
 """Who is in which collaboration session, counted per user, not per connection.
 
-``PresenceStore`` is the interface; ``MemoryPresence`` serves one process. A Redis
-implementation can replace it for a cluster: store it under ``EXTENSION_KEY``
-before the first event (or swap ``presence_store``'s factory).
+``PresenceStore`` is the interface; ``MemoryPresence`` serves one process. With
+``MESSAGE_QUEUE_URL`` set, ``presence_redis.RedisPresence`` (on the app's
+``ClusterState``) is used instead, so every process sees the whole cluster's
+participants. Either is created on first use under ``EXTENSION_KEY``.
 """
 
 from __future__ import annotations
@@ -119,5 +120,15 @@ def presence_store() -> PresenceStore:
     """The current app's presence store, created on first use."""
     store: PresenceStore | None = current_app.extensions.get(EXTENSION_KEY)
     if store is None:
-        store = current_app.extensions.setdefault(EXTENSION_KEY, MemoryPresence())
+        store = current_app.extensions.setdefault(EXTENSION_KEY, _new_store())
     return store
+
+
+def _new_store() -> PresenceStore:
+    """Redis-backed when the app runs as part of a cluster, in memory otherwise."""
+    state = current_app.extensions.get("switchboard.cluster")
+    if current_app.config.get("MESSAGE_QUEUE_URL") and state is not None:
+        from webapp.services.presence_redis import RedisPresence
+
+        return RedisPresence(state)
+    return MemoryPresence()

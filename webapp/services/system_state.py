@@ -1,8 +1,9 @@
 """System state: latest GPU figures (volatile) and camera status (persisted).
 
 ``SystemStateStore`` is the interface for the volatile part; ``MemorySystemState``
-serves one process. A Redis implementation can replace it for a cluster, the same
-way as the connection registry.
+serves one process. With ``MESSAGE_QUEUE_URL`` set,
+``system_state_redis.RedisSystemState`` (on the app's ``ClusterState``) is used
+instead, so every process serves the newest reading posted through any process.
 """
 
 from __future__ import annotations
@@ -70,10 +71,20 @@ class MemorySystemState:
 
 def system_state() -> SystemStateStore:
     """The app's store, created on first use (``create_app`` does not know it)."""
-    store = current_app.extensions.get(EXTENSION_KEY)
+    store: SystemStateStore | None = current_app.extensions.get(EXTENSION_KEY)
     if store is None:
-        store = current_app.extensions.setdefault(EXTENSION_KEY, MemorySystemState())
-    return store  # type: ignore[no-any-return]
+        store = current_app.extensions.setdefault(EXTENSION_KEY, _new_store())
+    return store
+
+
+def _new_store() -> SystemStateStore:
+    """Redis-backed when the app runs as part of a cluster, in memory otherwise."""
+    state = current_app.extensions.get("switchboard.cluster")
+    if current_app.config.get("MESSAGE_QUEUE_URL") and state is not None:
+        from webapp.services.system_state_redis import RedisSystemState
+
+        return RedisSystemState(state)
+    return MemorySystemState()
 
 
 def report_gpu_stats(
