@@ -135,3 +135,19 @@ def test_websocket_compression_is_off_by_default(app: Flask) -> None:
 
     app.wsgi_app(environ, fake_start)
     assert "HTTP_SEC_WEBSOCKET_EXTENSIONS" not in environ
+
+
+def test_migrations_upgrade_and_downgrade_on_postgresql(postgres_url: str) -> None:
+    env = base_env(postgres_url)
+    run_flask(env, "db", "upgrade")
+    result = subprocess.run(
+        [sys.executable, "-m", "flask", "db", "check"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    run_flask(env, "db", "downgrade", "base")
+    run_flask(env, "db", "upgrade")

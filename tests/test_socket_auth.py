@@ -187,3 +187,22 @@ def test_transport_that_authenticates_another_namespace_stays_open(
         assert ws.recv().startswith("43/events,0")  # still open: the ack arrives
     finally:
         ws.shutdown()  # closes the socket even after the server hung up
+
+
+@pytest.mark.parametrize(
+    "namespace", ["/engagement", "/events", "/system", "/dashboard"]
+)
+@pytest.mark.parametrize("hook", ["connected", "disconnected", "connect", "disconnect"])
+def test_server_hooks_cannot_be_called_as_client_events(
+    world: World, sockets: SocketFactory, namespace: str, hook: str
+) -> None:
+    recorder = sockets().connect(world.url, world.user_a.access_token, [namespace])
+    recorder.wait_for("welcome", namespace=namespace)
+    forged = [{}, [f"tenant:{world.tenant_b['id']}"], {"watched_tenant_id": 1}]
+    ack = recorder.call(hook, forged, namespace=namespace)
+    assert ack["ok"] is False and ack["error"]["code"] == "unknown_event"
+    time.sleep(0.3)
+    # Only the connect-time snapshot, never one built from the forged arguments.
+    assert len(recorder.of("system_snapshot")) <= 1
+    assert len(recorder.of("analytics_update")) <= 1
+    assert recorder.client.connected

@@ -108,15 +108,6 @@ def test_events_and_system_clients_reconnect_and_resume_where_they_left_off(
     again.wait_for("camera_status", namespace="/system", count=2)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "replay ignores the namespace: services/replay.py selects missed events by "
-        "room only (Event.room IN rooms), and tenant rooms are shared by all four "
-        "namespaces, so a /system or /events connection with last_event_id gets "
-        "/engagement and /events events replayed on its own namespace"
-    ),
-)
 def test_replay_on_a_channel_never_carries_another_channels_events(
     world: World, sockets: Sockets
 ) -> None:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import threading
 
-import pytest
 import websocket
 
 from tests.live import SocketRecorder, World
@@ -41,17 +40,6 @@ def _send_legacy_ping(world: World) -> bytes:
         raw.shutdown()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "a non-Engine.IO text frame on an open WebSocket raises ValueError in "
-        "engineio.packet.Packet.decode (int('p')); the exception escapes "
-        "engineio.socket._websocket_handler, and eventlet's WSGI server writes "
-        "'HTTP/1.1 500 Internal Server Error' with the full Python traceback "
-        "(server file paths) into the upgraded socket instead of a WebSocket "
-        "close frame (DESIGN 6 and 9: no traceback, clean close)"
-    ),
-)
 def test_the_legacy_text_ping_gets_a_clean_close_and_never_a_traceback(
     world: World,
 ) -> None:

@@ -12,21 +12,11 @@ from __future__ import annotations
 
 import json
 
-import pytest
 import websocket
 
 from tests.live import World
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "welcome is sent before the CONNECT acknowledgement: BaseNamespace."
-        "_handle_connect emits it (publisher.send_to_connection) inside the connect "
-        "handler, and python-socketio (always_connect=False) writes the CONNECT "
-        "packet only after the handler returns"
-    ),
-)
 def test_the_connection_is_acknowledged_before_the_welcome(world: World) -> None:
     url = (
         world.url.replace("http://", "ws://") + "/socket.io/?EIO=4&transport=websocket"

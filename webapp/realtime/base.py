@@ -17,9 +17,16 @@ from webapp.realtime.gate import GATE
 from webapp.rooms import rooms_for_identity
 from webapp.services import connections, publisher
 from webapp.services.connections import ConnectionInfo
-from webapp.services.replay import parse_last_event_id, replay_connection
+from webapp.services.replay import (
+    open_gate,
+    parse_last_event_id,
+    replay_connection,
+)
 
 logger = logging.getLogger(__name__)
+
+# How long (x 5 ms) the post-connect task waits for the connection's acknowledgement.
+CONNECT_ACK_WAIT_STEPS = 1000
 
 # Seconds a refused client's transport stays open before the server closes it.
 REFUSED_TRANSPORT_GRACE = 1.0
@@ -106,10 +113,10 @@ class BaseNamespace(socketio.Namespace):
             ) from None
         namespace = self.namespace or "/"
         rooms = rooms_for_identity(identity, context.get("watched_tenant_id"))
-        last_event_id = context.get("last_event_id")
-        if last_event_id is not None:
-            # Hold live events before entering the rooms, so none slips past the replay.
-            GATE.hold(sid, namespace, last_event_id)
+        # Hold live events before entering the rooms: the client must get welcome
+        # (and its replay) first, and those can only go out once python-socketio
+        # has acknowledged the connection, after this handler returns.
+        GATE.hold(sid, namespace, context.get("last_event_id") or 0)
         self.save_session(sid, {"identity": identity.to_dict(), "rooms": rooms})
         for room in rooms:
             self.enter_room(sid, room)
@@ -119,26 +126,43 @@ class BaseNamespace(socketio.Namespace):
             )
         )
         metrics.CONNECTIONS.labels(namespace).inc()
-        publisher.send_to_connection(
-            sid, namespace, "welcome", self.welcome(sid, identity)
+        self.server.start_background_task(
+            self._after_connect, sid, identity, rooms, context
         )
-        self.on_connected(sid, identity, rooms, context)
-        if last_event_id is not None:
-            self.server.start_background_task(
-                self._replay, sid, namespace, rooms, last_event_id
-            )
         return True
 
-    def _replay(
-        self, sid: str, namespace: str, rooms: list[str], last_event_id: int
+    def _after_connect(
+        self, sid: str, identity: Identity, rooms: list[str], context: dict[str, Any]
     ) -> None:
+        """Welcome, snapshots, replay, then live events, once the client is in."""
+        namespace = self.namespace or "/"
         with self.app.app_context():
             try:
-                replay_connection(sid, namespace, rooms, last_event_id)
+                if not self._wait_until_connected(sid):
+                    GATE.release(sid)
+                    return
+                welcome = self.welcome(sid, identity)
+                publisher.send_to_connection(sid, namespace, "welcome", welcome)
+                self.connection_opened(sid, identity, rooms, context)
+                if not self.server.manager.is_connected(sid, namespace):
+                    self.connection_closed(sid, identity)  # it left meanwhile
+                last_event_id = context.get("last_event_id")
+                if last_event_id is None:
+                    open_gate(sid, namespace)
+                else:
+                    replay_connection(sid, namespace, rooms, last_event_id)
             except Exception:
-                logger.exception("replay to %s failed", sid)
+                logger.exception("setting up %s on %s failed", sid, namespace)
                 GATE.release(sid)
                 publisher.disconnect_connection(sid, namespace)
+
+    def _wait_until_connected(self, sid: str) -> bool:
+        """Wait for python-socketio to acknowledge the connection (or give up)."""
+        for _ in range(CONNECT_ACK_WAIT_STEPS):
+            if self.server.manager.is_connected(sid, self.namespace):
+                return True
+            self.server.sleep(0.005)
+        return False
 
     def _close_transport_later(self, sid: str) -> None:
         """Close a refused client's engine.io connection unless it authenticates.
@@ -205,7 +229,7 @@ class BaseNamespace(socketio.Namespace):
             "server_time": isoformat(utcnow()),
         }
 
-    def on_connected(
+    def connection_opened(
         self, sid: str, identity: Identity, rooms: list[str], context: dict[str, Any]
     ) -> None:
         """Hook for namespaces that send a snapshot after ``welcome``."""
@@ -224,9 +248,9 @@ class BaseNamespace(socketio.Namespace):
             identity = self.identity(sid)
         except KeyError:
             return
-        self.on_disconnected(sid, identity)
+        self.connection_closed(sid, identity)
 
-    def on_disconnected(self, sid: str, identity: Identity) -> None:
+    def connection_closed(self, sid: str, identity: Identity) -> None:
         """Hook for namespaces that clean up (presence) when a connection goes."""
 
     # ------------------------------------------------------------------- helpers

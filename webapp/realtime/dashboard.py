@@ -20,7 +20,7 @@ class DashboardNamespace(BaseNamespace):
         super().__init__(namespace, app)
         self.ticker = AnalyticsTicker(app)
 
-    def on_connected(
+    def connection_opened(
         self, sid: str, identity: Identity, rooms: list[str], context: dict[str, Any]
     ) -> None:
         """Send the first snapshot right after ``welcome``; start watching."""
@@ -28,7 +28,7 @@ class DashboardNamespace(BaseNamespace):
         analytics.send_snapshot(sid, channel)
         self.ticker.watch(sid, channel)
 
-    def on_disconnected(self, sid: str, identity: Identity) -> None:
+    def connection_closed(self, sid: str, identity: Identity) -> None:
         """Stop the periodic snapshot for this connection."""
         self.ticker.unwatch(sid)
 

@@ -81,7 +81,7 @@ class EngagementNamespace(BaseNamespace):
                 lambda: self.enter_room(sid, room),
             )
         if not self.server.manager.is_connected(sid, self.namespace):
-            # The connection dropped while joining; on_disconnected may have run.
+            # The connection dropped while joining; connection_closed may have run.
             self._leave_everything(sid)
         return {"ok": True, **result}
 
@@ -102,7 +102,7 @@ class EngagementNamespace(BaseNamespace):
         )
         return {"ok": True, **result}
 
-    def on_disconnected(self, sid: str, identity: Identity) -> None:
+    def connection_closed(self, sid: str, identity: Identity) -> None:
         """A dropped connection leaves its sessions, like an explicit leave."""
         self._leave_everything(sid)
 

@@ -166,6 +166,11 @@ def client_manager(app: Flask, write_only: bool | None = None) -> socketio.Manag
     return manager
 
 
+RESERVED_EVENTS = frozenset(
+    {"connect", "disconnect", "connect_error", "__disconnect_final"}
+)
+
+
 class SwitchboardServer(socketio.Server):
     """``socketio.Server`` that closes connections sending malformed packets.
 
@@ -173,6 +178,29 @@ class SwitchboardServer(socketio.Server):
     the connection open; here the first one is logged in one line and the
     connection is closed (DESIGN.md section 9).
     """
+
+    def _handle_event(
+        self, eio_sid: str, namespace: str | None, id: int | None, data: Any
+    ) -> None:
+        # python-socketio would run the namespace's connect/disconnect handler for
+        # a client *event* named "connect"; lifecycle names are never events.
+        if isinstance(data, list) and data and data[0] in RESERVED_EVENTS:
+            if id is not None:
+                refusal = {
+                    "ok": False,
+                    "error": {
+                        "code": "unknown_event",
+                        "message": "reserved event name",
+                    },
+                }
+                self._send_packet(
+                    eio_sid,
+                    self.packet_class(
+                        socketio.packet.ACK, namespace=namespace, id=id, data=[refusal]
+                    ),
+                )
+            return
+        super()._handle_event(eio_sid, namespace, id, data)
 
     def _handle_eio_message(self, eio_sid: str, data: Any) -> None:
         try:

@@ -12,7 +12,7 @@ from webapp.services import publisher, system_state
 class SystemNamespace(BaseNamespace):
     """Socket.IO handlers for /system (server events only)."""
 
-    def on_connected(
+    def connection_opened(
         self, sid: str, identity: Identity, rooms: list[str], context: dict[str, Any]
     ) -> None:
         """Send ``system_snapshot`` for the tenants this connection watches."""

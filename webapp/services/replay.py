@@ -111,6 +111,23 @@ def wait_for_drain(sid: str, namespace: str) -> bool:
     return not socket.closed
 
 
+def open_gate(sid: str, namespace: str) -> int:
+    """Send the live events held for ``sid``, then let live events through.
+
+    Loops until nothing is left, so no live event can overtake the held ones.
+    Returns the highest id sent (0 if none).
+    """
+    manager = get_socketio().manager
+    highest = 0
+    while True:
+        pending = GATE.drain(sid)
+        if not pending:
+            return highest
+        for event_name, envelope in pending:
+            publisher.send_live(manager, sid, namespace, event_name, envelope)
+            highest = max(highest, envelope["id"])
+
+
 def replay_connection(
     sid: str, namespace: str, rooms: list[str], last_event_id: int
 ) -> dict[str, Any]:
@@ -178,14 +195,7 @@ def replay_rooms(
             if not wait_for_drain(sid, namespace):
                 break  # the connection went away
 
-    # Live events held meanwhile, then open the gate (loop until nothing is left).
-    while True:
-        pending = GATE.drain(sid)
-        if not pending:
-            break
-        for event_name, envelope in pending:
-            publisher.send_live(manager, sid, namespace, event_name, envelope)
-            cursor = max(cursor, envelope["id"])
+    cursor = max(cursor, open_gate(sid, namespace))
     metrics.EVENTS_REPLAYED.labels(namespace).inc(sent)
     summary: dict[str, Any] = {
         "count": sent,
