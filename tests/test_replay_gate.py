@@ -62,3 +62,36 @@ def test_volatile_replayed_and_other_namespace_events_pass_through() -> None:
     )
     assert gate.intercept(manager, "x", {"id": 3}, "/events", "tenant:1", None) is None
     assert gate.drain("a") == []
+
+
+def test_a_room_limited_hold_lets_other_rooms_through() -> None:
+    gate = ReplayGate()
+    gate.hold("a", "/engagement", 5, rooms=frozenset({"session:1"}))
+    manager = SimpleNamespace(
+        rooms={"/engagement": {"session:1": {"a": "e"}, "tenant:1": {"a": "e"}}}
+    )
+    skip = gate.intercept(manager, "alert", {"id": 7}, "/engagement", "tenant:1", None)
+    assert skip is None or "a" not in skip  # delivered live
+    skip = gate.intercept(
+        manager, "session_message", {"id": 8}, "/engagement", "session:1", None
+    )
+    assert "a" in skip  # held for the session replay
+    assert gate.drain("a") == [("session_message", {"id": 8})]
+
+
+def test_after_a_replay_a_late_duplicate_from_the_queue_is_dropped() -> None:
+    gate = ReplayGate()
+    gate.hold("a", "/engagement", 10)
+    gate.advance("a", 20)  # the replay sent 11..20 from the log
+    assert gate.drain("a") == []  # gate open
+    manager = _manager("tenant:1", "a")
+    late = gate.intercept(manager, "alert", {"id": 20}, "/engagement", "tenant:1", None)
+    assert "a" in late  # already replayed: not sent twice
+    fresh = gate.intercept(
+        manager, "alert", {"id": 21}, "/engagement", "tenant:1", None
+    )
+    assert fresh is None or "a" not in fresh
+    again = gate.intercept(
+        manager, "alert", {"id": 22}, "/engagement", "tenant:1", None
+    )
+    assert again is None or "a" not in again

@@ -182,3 +182,48 @@ def test_join_session_replays_the_session_room_from_last_event_id(
     refused = other.call("join_session", {"session_id": session_id, "last_event_id": 0})
     assert refused["ok"] is False and refused["error"]["code"] == "not_found"
     assert other.of("session_message") == []
+
+
+def test_tenant_events_keep_flowing_while_a_session_replays(
+    server_factory: ServerFactory, sockets: SocketFactory
+) -> None:
+    live = server_factory({"REPLAY_MAX_EVENTS": "20000"})
+    world = build_world(live.url, live.seed)
+    session_id = (
+        world.api(world.msp_user)
+        .post(
+            "/api/sessions", json={"title": "busy", "tenant_id": world.tenant_a["id"]}
+        )
+        .json()["id"]
+    )
+    writer = sockets().connect(live.url, world.msp_user.access_token, ["/engagement"])
+    assert writer.call("join_session", {"session_id": session_id})["ok"] is True
+    start = publish_alerts(live.url, world.key_a, world.tenant_a["id"], 1, "mark")[0]
+    for n in range(300):  # a session backlog to replay
+        writer.call("send_message", {"session_id": session_id, "text": f"m{n}"})
+    reader = sockets().connect(live.url, world.user_a.access_token, ["/engagement"])
+    reader.wait_for("welcome")
+    done = threading.Event()
+    alerts: list[int] = []
+
+    def publish_during_join() -> None:
+        # Alternate tenant alerts and session messages, so the session replay
+        # reads messages newer than alerts held meanwhile.
+        while not done.is_set():
+            alerts.extend(
+                publish_alerts(live.url, world.key_a, world.tenant_a["id"], 1, "live")
+            )
+            writer.call("send_message", {"session_id": session_id, "text": "live"})
+
+    publisher = threading.Thread(target=publish_during_join)
+    publisher.start()
+    ack = reader.call(
+        "join_session", {"session_id": session_id, "last_event_id": start}, timeout=60
+    )
+    done.set()
+    publisher.join()
+    assert ack["ok"] is True and ack["replay"]["recovered"] is True
+    for alert_id in alerts:
+        reader.wait_for("alert", lambda e, i=alert_id: e["id"] == i)
+    received = [e["id"] for e in reader.of("alert")]
+    assert sorted(received) == sorted(set(received)) == sorted(alerts)

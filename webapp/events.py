@@ -21,8 +21,9 @@ TARGET_KINDS = ("tenant", "session", "user", "msp")
 PUBLISHERS = frozenset({"admin", "msp", "integration"})
 SERVER_ONLY: frozenset[str] = frozenset()
 # Published only through their domain endpoints (POST /api/events, /api/detections,
-# /api/agent-runs/<id>/events, /api/system/...), which keep the domain record, the
-# run state and the latest GPU values; /api/publish would bypass all of that.
+# /api/agent-runs/<id>/events, /api/system/..., /api/engagements/..., the
+# send_message socket event), which keep the domain record, the run state, the
+# counters and the real sender; /api/publish would bypass (or forge) all of that.
 DOMAIN_ONLY = SERVER_ONLY
 
 
@@ -294,6 +295,7 @@ register(
         EngagementUpdate,
         "An engagement was created, changed, archived or counted an interaction.",
         targets=frozenset({"tenant"}),
+        publishers=DOMAIN_ONLY,
         example={
             "engagement": {
                 "id": 1,
@@ -313,6 +315,7 @@ register(
         "interaction_update",
         InteractionUpdate,
         "An engagement's interaction counters changed.",
+        publishers=DOMAIN_ONLY,
         example={
             "engagement_id": 1,
             "kind": "call",
@@ -375,6 +378,7 @@ register(
         SessionMessage,
         "A chat message in a collaboration session (the sender receives it too).",
         targets=frozenset({"session"}),
+        publishers=DOMAIN_ONLY,
         example={
             "session_id": 7,
             "text": "hello",

@@ -25,6 +25,7 @@ class HeldConnection:
     namespace: str
     buffer: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     high_water: int = 0
+    rooms: frozenset[str] | None = None  # None: every room of the connection
 
 
 class ReplayGate:
@@ -33,11 +34,26 @@ class ReplayGate:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._held: dict[str, HeldConnection] = {}
+        # After a replay: the last id it sent, per connection. With a message
+        # queue, an event the replay read from the log may still arrive live.
+        self._floors: dict[str, int] = {}
 
-    def hold(self, sid: str, namespace: str, last_event_id: int) -> None:
-        """Start buffering live events for ``sid`` (call before it enters rooms)."""
+    def hold(
+        self,
+        sid: str,
+        namespace: str,
+        last_event_id: int,
+        rooms: frozenset[str] | None = None,
+    ) -> None:
+        """Start buffering live events for ``sid`` (call before it enters rooms).
+
+        ``rooms`` limits the hold to those rooms (a session joined with replay);
+        events of the connection's other rooms keep flowing.
+        """
         with self._lock:
-            self._held[sid] = HeldConnection(namespace, high_water=last_event_id)
+            self._held[sid] = HeldConnection(
+                namespace, high_water=last_event_id, rooms=rooms
+            )
 
     def advance(self, sid: str, event_id: int) -> None:
         """Record that the replay sent ``event_id``."""
@@ -62,6 +78,8 @@ class ReplayGate:
             if not fresh:
                 # Nothing left to send: open the gate while still holding the lock.
                 del self._held[sid]
+                if held.rooms is None and held.high_water > 0:
+                    self._floors[sid] = held.high_water
                 return []
             held.high_water = fresh[-1][1]["id"]
             return fresh
@@ -70,6 +88,7 @@ class ReplayGate:
         """Forget ``sid`` (it disconnected)."""
         with self._lock:
             self._held.pop(sid, None)
+            self._floors.pop(sid, None)
 
     def is_held(self, sid: str) -> bool:
         """True while ``sid`` is replaying."""
@@ -86,9 +105,10 @@ class ReplayGate:
         skip_sid: Any,
     ) -> Any:
         """Buffer a live persisted event for held connections; return new skip list."""
-        if not self._held or not isinstance(data, dict):
+        if not (self._held or self._floors) or not isinstance(data, dict):
             return skip_sid
-        if not isinstance(data.get("id"), int) or data.get("replayed"):
+        event_id = data.get("id")
+        if not isinstance(event_id, int) or data.get("replayed"):
             return skip_sid
         namespace = namespace or "/"
         if not isinstance(room, str):
@@ -99,9 +119,19 @@ class ReplayGate:
         skipped = list(skip_sid) if isinstance(skip_sid, list) else [skip_sid]
         with self._lock:
             for sid, held in self._held.items():
-                if held.namespace == namespace and sid in participants and sid != room:
+                if (
+                    held.namespace == namespace
+                    and sid in participants
+                    and sid != room
+                    and (held.rooms is None or room in held.rooms)
+                ):
                     held.buffer.append((event, data))
                     skipped.append(sid)
+            for sid in [sid for sid in self._floors if sid in participants]:
+                if event_id <= self._floors[sid]:
+                    skipped.append(sid)  # the replay already sent it
+                else:
+                    del self._floors[sid]  # the queue has moved past the replay
         return skipped
 
 

@@ -157,7 +157,7 @@ def replay_into_room(
     deadline = time.monotonic() + JOIN_WAIT_SECONDS
     while GATE.is_held(sid) and time.monotonic() < deadline:
         sio.sleep(0.02)
-    GATE.hold(sid, namespace, last_event_id)
+    GATE.hold(sid, namespace, last_event_id, rooms=frozenset({room}))
     enter_room()
     return replay_rooms(sid, namespace, [room], last_event_id)
 
@@ -184,14 +184,16 @@ def replay_rooms(
                     .limit(PAGE_SIZE)
                 )
             )
+            # Envelopes first: the rollback expires the rows (one query each after).
+            envelopes = [event.envelope() for event in page]
             db.session.rollback()  # end the read transaction; don't pin a snapshot
-            if not page:
+            if not envelopes:
                 break
-            for event in page:
-                publisher.send_replayed(manager, sid, namespace, event.envelope())
-                cursor = event.id
+            for envelope in envelopes:
+                publisher.send_replayed(manager, sid, namespace, envelope)
+                cursor = envelope["id"]
             GATE.advance(sid, cursor)
-            sent += len(page)
+            sent += len(envelopes)
             if not wait_for_drain(sid, namespace):
                 break  # the connection went away
 
