@@ -112,12 +112,15 @@ class Config:
     PRUNE_INTERVAL = _env_int("PRUNE_INTERVAL", 3600)
     IDEMPOTENCY_WINDOW = _env_int("IDEMPOTENCY_WINDOW", 24 * 3600)
     PUBLISH_BATCH_MAX = _env_int("PUBLISH_BATCH_MAX", 500)
+    # Largest REST request body (a 500-event batch fits); larger ones get 413.
+    MAX_CONTENT_LENGTH = _env_int("MAX_REQUEST_BYTES", 4 * 1024 * 1024)
 
     ANALYTICS_INTERVAL = _env_float("ANALYTICS_INTERVAL", 30.0)
     AGENT_EVENT_MAX_STRING = _env_int("AGENT_EVENT_MAX_STRING", 4000)
     AGENT_EVENT_MAX_BYTES = _env_int("AGENT_EVENT_MAX_BYTES", 16384)
     SOCKETIO_CLIENT_DIST = os.environ.get("SOCKETIO_CLIENT_DIST") or None
 
+    ENV_NAME = "base"
     TESTING = False
     DEBUG = False
 
@@ -129,12 +132,14 @@ class Config:
 class DevelopmentConfig(Config):
     """Local development: SQLite file next to the code."""
 
+    ENV_NAME = "development"
     DEBUG = False
 
 
 class TestingConfig(Config):
     """In-process unit tests: in-memory database, no message queue."""
 
+    ENV_NAME = "testing"
     TESTING = True
     SQLALCHEMY_DATABASE_URI = database_url("sqlite://")
     MESSAGE_QUEUE_URL = None
@@ -144,6 +149,7 @@ class TestingConfig(Config):
 class ProductionConfig(Config):
     """Production: secrets and CORS origins must be given explicitly."""
 
+    ENV_NAME = "production"
     CORS_ALLOWED_ORIGINS = _env_list("CORS_ALLOWED_ORIGINS", [])
 
     @classmethod

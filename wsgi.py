@@ -47,7 +47,9 @@ def serve() -> None:
         import eventlet.wsgi
 
         listener = eventlet.listen((host, port), backlog=backlog)
-        eventlet.wsgi.server(listener, app, max_size=max_connections, log_output=False)
+        eventlet.wsgi.server(
+            listener, app, max_size=max_connections, log_output=False, debug=False
+        )
     elif mode == "gevent":
         from gevent.pool import Pool
         from gevent.pywsgi import WSGIServer

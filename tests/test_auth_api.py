@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from tests.live import Api, World, login
 
 
@@ -84,3 +86,25 @@ def test_404_405_and_bad_json_use_the_error_shape(world: World) -> None:
     )
     assert bad_json.status_code == 400
     assert bad_json.json()["error"]["code"] == "invalid_json"
+
+
+def test_oversized_request_body_is_413(world: World) -> None:
+    response = Api(world.url).post(
+        "/api/auth/login",
+        data=b'{"email": "' + b"x" * (5 * 1024 * 1024) + b'"}',
+        headers={"Content-Type": "application/json"},
+    )
+    assert response.status_code == 413
+    assert response.json()["error"]["code"] == "payload_too_large"
+
+
+def test_server_errors_never_carry_a_traceback(world: World) -> None:
+    # A polling POST to an engine.io session the client has just closed makes
+    # python-engineio raise; the response must not show the traceback.
+    opened = Api(world.url).get("/socket.io/?EIO=4&transport=polling")
+    sid = json.loads(opened.text[1:])["sid"]
+    path = f"/socket.io/?EIO=4&transport=polling&sid={sid}"
+    assert Api(world.url).post(path, data="1").status_code == 200  # engine.io CLOSE
+    response = Api(world.url).post(path, data="40")
+    assert response.status_code >= 400
+    assert "Traceback" not in response.text and 'File "' not in response.text

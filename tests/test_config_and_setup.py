@@ -151,3 +151,28 @@ def test_migrations_upgrade_and_downgrade_on_postgresql(postgres_url: str) -> No
     assert result.returncode == 0, result.stdout + result.stderr
     run_flask(env, "db", "downgrade", "base")
     run_flask(env, "db", "upgrade")
+
+
+def test_seed_demo_refuses_to_run_in_production(tmp_path: Path) -> None:
+    env = base_env(
+        f"sqlite:///{tmp_path}/p.db",
+        {"APP_CONFIG": "production", "CORS_ALLOWED_ORIGINS": "https://app.test"},
+    )
+    env.pop("PASSWORD_HASH_PROFILE")
+    run_flask(env, "db", "upgrade")
+    result = subprocess.run(
+        [sys.executable, "-m", "flask", "seed-demo"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode != 0
+    assert "refuses to run in production" in result.stderr
+
+
+def test_procfile_runs_production_and_migrates_first() -> None:
+    procfile = (ROOT / "Procfile").read_text()
+    assert "web: APP_CONFIG=production python wsgi.py" in procfile
+    assert "release: APP_CONFIG=production flask --app webapp db upgrade" in procfile

@@ -116,6 +116,8 @@ def register_cli(app: Flask) -> None:
     @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
     def seed_demo_command(as_json: bool) -> None:
         """Create the demo MSP, two client tenants, users and API keys."""
+        if app.config["ENV_NAME"] == "production":
+            raise click.ClickException("seed-demo refuses to run in production")
         result = seed_demo()
         if as_json:
             click.echo(json.dumps(result))
