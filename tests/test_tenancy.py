@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.live import LiveServer, World
+from tests.live import LiveServer, SocketFactory, World
 
 
 def test_admin_creates_tenants_and_users(world: World) -> None:
@@ -126,3 +126,39 @@ def test_duplicate_email_is_a_conflict(world: World) -> None:
         },
     )
     assert response.status_code == 409
+
+
+def test_connected_msp_staff_see_a_client_tenant_created_after_they_connected(
+    world: World, sockets: SocketFactory
+) -> None:
+    staff = sockets().connect(world.url, world.msp_user.access_token, ["/engagement"])
+    staff.wait_for("welcome")
+    created = world.api(world.msp_user).post(
+        "/api/tenants",
+        json={"name": f"late-{world.msp_tenant['id']}", "kind": "client"},
+    )
+    assert created.status_code == 201
+    tenant_id = created.json()["id"]
+    key = (
+        world.api(world.admin)
+        .post(f"/api/tenants/{tenant_id}/api-keys", json={"name": "k"})
+        .json()["key"]
+    )
+    published = world.api(key).post(
+        "/api/publish",
+        json={
+            "namespace": "/engagement",
+            "event": "alert",
+            "data": {"title": "from the new client"},
+            "target": {"tenant": tenant_id},
+        },
+    )
+    assert published.status_code == 202
+    staff.wait_for("alert", lambda e: e["tenant_id"] == tenant_id)
+    session = world.api(world.msp_user).post(
+        "/api/sessions", json={"title": "kickoff", "tenant_id": tenant_id}
+    )
+    assert session.status_code == 201, session.text
+    ack = staff.call("join_session", {"session_id": session.json()["id"]})
+    assert ack["ok"] is True  # no reconnect needed
+    assert len(staff.of("alert")) == 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from typing import Any
 
 import socketio
@@ -22,6 +23,7 @@ from webapp.services.replay import (
     parse_last_event_id,
     replay_connection,
 )
+from webapp.services.tenancy import child_tenant_ids
 
 logger = logging.getLogger(__name__)
 
@@ -255,5 +257,15 @@ class BaseNamespace(socketio.Namespace):
 
     # ------------------------------------------------------------------- helpers
     def identity(self, sid: str) -> Identity:
-        """The identity saved at connect."""
-        return Identity.from_dict(self.get_session(sid)["identity"])
+        """The identity saved at connect, with an MSP's client tenants re-read.
+
+        An MSP may gain client tenants while its staff are connected; their
+        visibility must follow without a reconnect.
+        """
+        identity = Identity.from_dict(self.get_session(sid)["identity"])
+        if identity.tenant_kind == "msp" and identity.role in ("msp", "admin"):
+            clients = child_tenant_ids(identity.tenant_id)
+            identity = replace(
+                identity, visible_tenant_ids=(identity.tenant_id, *clients)
+            )
+        return identity

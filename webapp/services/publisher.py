@@ -387,6 +387,23 @@ def _is_local(manager: Any, sid: str, namespace: str) -> bool:
     )
 
 
+def enter_room_for_tenant_connections(home_tenant_id: int, room: str) -> int:
+    """Put every live connection of a tenant's users into ``room`` (cluster-wide).
+
+    Used when an MSP gains a client tenant: its staff, already connected, start
+    receiving that tenant's events without reconnecting. Returns how many.
+    """
+    from webapp.services import connections
+
+    sio = get_socketio()
+    entered = 0
+    for info in connections.registry().all():
+        if info.tenant_id == home_tenant_id:
+            sio.enter_room(info.sid, room, namespace=info.namespace)
+            entered += 1
+    return entered
+
+
 def disconnect_connection(sid: str, namespace: str) -> None:
     """Close one namespace connection, on whichever process holds it."""
     if _is_local(get_socketio().manager, sid, namespace):

@@ -14,6 +14,8 @@ from webapp.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from webapp.extensions import db
 from webapp.models import ApiKey, Tenant, User
 from webapp.models.time import utcnow
+from webapp.rooms import tenant_room
+from webapp.services import publisher
 from webapp.services.tenancy import get_visible_tenant, visible_tenant_ids
 
 
@@ -44,6 +46,9 @@ def create_tenant(
     tenant = Tenant(name=name, kind=kind, parent_id=parent_id)
     db.session.add(tenant)
     _commit_or_conflict("a tenant with this name already exists")
+    if parent_id is not None:
+        # The MSP's staff are connected already: let them see the new client now.
+        publisher.enter_room_for_tenant_connections(parent_id, tenant_room(tenant.id))
     return tenant
 
 
