@@ -43,23 +43,17 @@ def publish_batch() -> tuple[dict[str, Any], int]:
         raise ValidationFailed(
             f"at most {limit} events per batch", status=413, code="batch_too_large"
         )
-    identity = current_identity()
-    prepared = []
+    parsed = []
     for index, item in enumerate(items):
         try:
             body = parse_body(PublishBody, item)
-            prepared.append(
-                publisher.prepare(
-                    identity,
-                    body.namespace,
-                    body.event,
-                    body.data,
-                    body.target,
-                    body.idempotency_key,
-                )
-            )
         except ValidationFailed as exc:
             exc.details = {"index": index, "errors": exc.details}
             raise
-    results = [result.to_dict() for result in publisher.deliver_many(prepared)]
-    return {"results": results}, 202
+        parsed.append(
+            publisher.BatchItem(
+                body.namespace, body.event, body.data, body.target, body.idempotency_key
+            )
+        )
+    results = publisher.publish_batch(current_identity(), parsed)
+    return {"results": [result.to_dict() for result in results]}, 202

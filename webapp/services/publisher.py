@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 
 from webapp import metrics
 from webapp.auth.identity import Identity
-from webapp.errors import Forbidden, NotFound, ValidationFailed
+from webapp.errors import DomainError, Forbidden, NotFound, ValidationFailed
 from webapp.events import TARGET_KINDS, EventType, get_event_type, validate_payload
 from webapp.extensions import db, get_socketio
 from webapp.models import Event, Tenant, User
@@ -130,10 +130,12 @@ def prepare(
     data: Any,
     target: Any,
     idempotency_key: str | None = None,
+    resolved: dict[tuple[str, int], tuple[str, int]] | None = None,
 ) -> PublishRequest:
     """Check that ``identity`` may publish this event to this target, and validate.
 
     Also refuses (503) while the message queue is down, before anything persists.
+    ``resolved`` memoises target lookups across the items of one batch.
     """
     message_queue.ensure_available()
     event_type = get_event_type(namespace, event)
@@ -148,9 +150,48 @@ def prepare(
     resolver = TARGET_RESOLVERS.get(kind)
     if resolver is None:
         raise ValidationFailed(f"target kind {kind!r} is not available")
-    room, tenant_id = resolver(identity, target_id)
+    if resolved is not None and (kind, target_id) in resolved:
+        room, tenant_id = resolved[(kind, target_id)]
+    else:
+        room, tenant_id = resolver(identity, target_id)
+        if resolved is not None:
+            resolved[(kind, target_id)] = (room, tenant_id)
     clean = validate_payload(event_type, data)
     return PublishRequest(event_type, clean, room, tenant_id, idempotency_key)
+
+
+@dataclass(frozen=True)
+class BatchItem:
+    """One parsed item of ``POST /api/publish/batch``."""
+
+    namespace: str
+    event: str
+    data: Any
+    target: Any
+    idempotency_key: str | None = None
+
+
+def publish_batch(identity: Identity, items: list[BatchItem]) -> list[PublishResult]:
+    """Check every item first (errors name the index), then deliver all, in order."""
+    resolved: dict[tuple[str, int], tuple[str, int]] = {}
+    prepared = []
+    for index, item in enumerate(items):
+        try:
+            prepared.append(
+                prepare(
+                    identity,
+                    item.namespace,
+                    item.event,
+                    item.data,
+                    item.target,
+                    item.idempotency_key,
+                    resolved,
+                )
+            )
+        except DomainError as exc:
+            exc.details = {"index": index, "errors": exc.details}
+            raise
+    return deliver_many(prepared)
 
 
 def publish_as(
