@@ -69,8 +69,10 @@ class RawEngineIO:
             self.ws.shutdown()
 
     def wait_for_ping(self) -> float:
-        """Block until the server's next PING; return when it arrived."""
+        """Block until the server's next PING (skipping messages); return when."""
         kind, body = self.recv()
+        while kind == "4":  # a Socket.IO message (e.g. a snapshot), not a ping
+            kind, body = self.recv()
         assert (kind, body) == ("2", ""), (kind, body)
         return time.monotonic()
 
