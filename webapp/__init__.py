@@ -92,6 +92,8 @@ def _configure_logging(app: Flask) -> None:
     logging.basicConfig(
         level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    # Alembic announces each of its plugins at INFO on every start.
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
 
 def _enable_sqlite_wal(app: Flask) -> None:
