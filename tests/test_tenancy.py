@@ -162,3 +162,35 @@ def test_connected_msp_staff_see_a_client_tenant_created_after_they_connected(
     ack = staff.call("join_session", {"session_id": session.json()["id"]})
     assert ack["ok"] is True  # no reconnect needed
     assert len(staff.of("alert")) == 1
+
+
+def test_admin_reaches_other_tenants_data_only_on_explicit_request(
+    world: World,
+) -> None:
+    published = world.api(world.key_a).post(
+        "/api/publish",
+        json={
+            "namespace": "/engagement",
+            "event": "alert",
+            "data": {"title": "for the admin to find"},
+            "target": {"tenant": world.tenant_a["id"]},
+        },
+    )
+    event_id = published.json()["id"]
+    since = {"since_id": event_id - 1}
+    admin = world.api(world.admin)
+    default = admin.get("/api/events", params=since).json()["events"]
+    assert event_id not in [e["id"] for e in default]  # not the admin's own tenant
+    explicit = admin.get(
+        "/api/events", params={**since, "tenant_id": world.tenant_a["id"]}
+    ).json()["events"]
+    assert event_id in [e["id"] for e in explicit]
+    # Anyone else asking for a tenant they cannot see gets 404, never data.
+    denied = world.api(world.user_b).get(
+        "/api/events", params={"tenant_id": world.tenant_a["id"]}
+    )
+    assert denied.status_code == 404
+    assert {t["id"] for t in admin.get("/api/tenants").json()["tenants"]} >= {
+        world.tenant_a["id"],
+        world.tenant_b["id"],
+    }  # the platform's tenant registry stays complete for admins

@@ -28,6 +28,7 @@ def list_events() -> dict[str, Any]:
         event_type=request.args.get("type") or None,
         severity=request.args.get("severity") or None,
         since=_time_arg("since"),
+        tenant_id=int_arg("tenant_id", 0, minimum=1) or None,
     )
     return {"events": events, "count": len(events)}
 

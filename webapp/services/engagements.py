@@ -42,12 +42,10 @@ def list_engagements(
 ) -> list[Engagement]:
     """Engagements of every client tenant the caller may see, oldest first."""
     query = select(Engagement).where(
-        Engagement.client_tenant_id.in_(visible_tenant_ids(identity))
+        Engagement.client_tenant_id.in_(visible_tenant_ids(identity, client_tenant_id))
     )
     if status is not None:
         query = query.where(Engagement.status == status)
-    if client_tenant_id is not None:
-        query = query.where(Engagement.client_tenant_id == client_tenant_id)
     return list(db.session.scalars(query.order_by(Engagement.id)))
 
 

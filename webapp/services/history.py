@@ -16,9 +16,12 @@ from webapp.services.tenancy import visible_tenant_ids
 MAX_LIMIT = 1000
 
 
-def visible_events_query(identity: Identity) -> Select[tuple[Event]]:
+def visible_events_query(
+    identity: Identity, tenant_id: int | None = None
+) -> Select[tuple[Event]]:
     """Events of the caller's tenants, minus other users' and other MSPs' rooms."""
-    query = select(Event).where(Event.tenant_id.in_(visible_tenant_ids(identity)))
+    scope = visible_tenant_ids(identity, tenant_id)
+    query = select(Event).where(Event.tenant_id.in_(scope))
     if identity.role == "integration" or identity.is_admin:
         return query
     own_user_room = user_room(identity.user_id) if identity.user_id else None
@@ -41,13 +44,14 @@ def list_events(
     event_type: str | None = None,
     severity: str | None = None,
     since: datetime | None = None,
+    tenant_id: int | None = None,
 ) -> list[dict[str, Any]]:
     """The caller's history, oldest first.
 
     ``severity`` matches ``data.severity`` (``new_event`` rows, alerts); ``since``
     keeps events created at or after that time.
     """
-    query = visible_events_query(identity).where(Event.id > since_id)
+    query = visible_events_query(identity, tenant_id).where(Event.id > since_id)
     if namespace:
         query = query.where(Event.namespace == namespace)
     if room:

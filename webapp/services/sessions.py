@@ -73,10 +73,8 @@ def list_sessions(
 ) -> list[CollabSession]:
     """Sessions of every tenant the caller may see, oldest first."""
     query = select(CollabSession).where(
-        CollabSession.tenant_id.in_(visible_tenant_ids(identity))
+        CollabSession.tenant_id.in_(visible_tenant_ids(identity, tenant_id))
     )
-    if tenant_id is not None:
-        query = query.where(CollabSession.tenant_id == tenant_id)
     if engagement_id is not None:
         query = query.where(CollabSession.engagement_id == engagement_id)
     return list(db.session.scalars(query.order_by(CollabSession.id)))

@@ -65,8 +65,18 @@ def get_visible_tenant(identity: Identity, tenant_id: int) -> Tenant:
     return tenant
 
 
-def visible_tenant_ids(identity: Identity) -> list[int]:
-    """Every tenant the caller may see (all of them for an admin)."""
-    if identity.is_admin:
-        return list(db.session.scalars(select(Tenant.id).order_by(Tenant.id)))
-    return list(identity.visible_tenant_ids)
+def visible_tenant_ids(identity: Identity, requested: int | None = None) -> list[int]:
+    """The tenants a listing covers.
+
+    With ``requested``: that one tenant if the caller may see it (404 otherwise).
+    Without: the caller's own tenants — an admin too, who reaches any other tenant
+    only on explicit request (DESIGN.md section 3).
+    """
+    if requested is not None:
+        return [get_visible_tenant(identity, requested).id]
+    return list(identity.visible_tenant_ids or (identity.tenant_id,))
+
+
+def all_tenant_ids() -> list[int]:
+    """Every tenant (the platform's registry, for admins)."""
+    return list(db.session.scalars(select(Tenant.id).order_by(Tenant.id)))

@@ -27,9 +27,7 @@ def owning_tenant_id(identity: Identity, tenant_id: int | None) -> int:
 
 def tenant_scope(identity: Identity, tenant_id: int | None) -> list[int]:
     """Tenants a listing covers: one the caller may see, or all it may see."""
-    if tenant_id is not None:
-        return [get_visible_tenant(identity, tenant_id).id]
-    return visible_tenant_ids(identity)
+    return visible_tenant_ids(identity, tenant_id)
 
 
 def author(identity: Identity) -> str:

@@ -16,7 +16,11 @@ from webapp.models import ApiKey, Tenant, User
 from webapp.models.time import utcnow
 from webapp.rooms import tenant_room
 from webapp.services import publisher
-from webapp.services.tenancy import get_visible_tenant, visible_tenant_ids
+from webapp.services.tenancy import (
+    all_tenant_ids,
+    get_visible_tenant,
+    visible_tenant_ids,
+)
 
 
 def create_tenant(
@@ -54,7 +58,7 @@ def create_tenant(
 
 def list_tenants(identity: Identity) -> list[Tenant]:
     """The tenants the caller may see."""
-    ids = visible_tenant_ids(identity)
+    ids = all_tenant_ids() if identity.is_admin else visible_tenant_ids(identity)
     return list(
         db.session.scalars(select(Tenant).where(Tenant.id.in_(ids)).order_by(Tenant.id))
     )
