@@ -40,6 +40,7 @@ def register_extensions(app: Flask) -> None:
     from webapp.auth.tokens import register_jwt_callbacks
     from webapp.extensions import db, jwt, migrate
     from webapp.services.connections import init_connections
+    from webapp.services.login_throttle import init_login_throttle
 
     uri = app.config["SQLALCHEMY_DATABASE_URI"]
     if not uri.startswith("sqlite"):
@@ -55,6 +56,7 @@ def register_extensions(app: Flask) -> None:
     jwt.init_app(app)
     register_jwt_callbacks(app)
     init_connections(app)
+    init_login_throttle(app)
     if uri.startswith("sqlite"):
         _enable_sqlite_wal(app)
 

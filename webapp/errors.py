@@ -114,7 +114,12 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(DomainError)
     def handle_domain_error(exc: DomainError) -> tuple[Response, int]:
-        return error_response(exc.status, exc.code, exc.message, exc.details)
+        response, status = error_response(
+            exc.status, exc.code, exc.message, exc.details
+        )
+        if status == 429 and isinstance(exc.details, dict):
+            response.headers["Retry-After"] = str(exc.details.get("retry_after", 1))
+        return response, status
 
     @app.errorhandler(HTTPException)
     def handle_http_error(exc: HTTPException) -> tuple[Response, int]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response
+from flask import Blueprint, Response, request
 from flask_jwt_extended import current_user, get_jwt, jwt_required
 
 from webapp.api.schemas import LoginBody, parse_body
@@ -17,7 +17,7 @@ bp = Blueprint("auth", __name__, url_prefix="/api/auth")
 def login() -> dict[str, Any]:
     """Exchange email and password for tokens."""
     body = parse_body(LoginBody)
-    return auth_service.login(body.email, body.password)
+    return auth_service.login(body.email, body.password, request.remote_addr)
 
 
 @bp.post("/refresh")

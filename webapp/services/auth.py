@@ -12,11 +12,12 @@ from webapp.auth.tokens import issue_access_token, issue_refresh_token
 from webapp.errors import Unauthorized
 from webapp.extensions import db
 from webapp.models import Tenant, User
-from webapp.services import connections, publisher, revocation
+from webapp.services import connections, login_throttle, publisher, revocation
 
 
-def login(email: str, password: str) -> dict[str, Any]:
-    """Check credentials and issue an access and a refresh token."""
+def login(email: str, password: str, address: str | None = None) -> dict[str, Any]:
+    """Check credentials and issue tokens; repeated failures are throttled (429)."""
+    login_throttle.check_allowed(email, address)
     user = db.session.scalar(
         select(User).where(func.lower(User.email) == email.lower())
     )
@@ -24,7 +25,9 @@ def login(email: str, password: str) -> dict[str, Any]:
         not verify_password(user.password_hash if user else None, password)
         or user is None
     ):
+        login_throttle.record_failure(email, address)
         raise Unauthorized("wrong email or password", code="invalid_credentials")
+    login_throttle.record_success(email, address)
     return {
         "access_token": issue_access_token(user),
         "refresh_token": issue_refresh_token(user),
