@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
@@ -20,22 +20,16 @@ from sqlalchemy.exc import IntegrityError
 
 from webapp import metrics
 from webapp.auth.identity import Identity
-from webapp.errors import DomainError, Forbidden, NotFound, ValidationFailed
-from webapp.events import TARGET_KINDS, EventType, get_event_type, validate_payload
+from webapp.errors import DomainError, Forbidden, ValidationFailed
+from webapp.events import EventType, get_event_type, validate_payload
 from webapp.extensions import db, get_socketio
-from webapp.models import Event, Tenant, User
+from webapp.models import Event
 from webapp.models.time import isoformat, utcnow
 from webapp.realtime.gate import send_local
-from webapp.rooms import msp_room, tenant_room, user_room
-from webapp.services import message_queue
+from webapp.services import message_queue, targets
 from webapp.services.message_queue import MessageQueueUnavailable
-from webapp.services.tenancy import get_visible_tenant
 
 logger = logging.getLogger(__name__)
-
-# (identity, target id) -> (room, tenant_id); features add kinds such as "session".
-TargetResolver = Callable[[Identity, int], tuple[str, int]]
-TARGET_RESOLVERS: dict[str, TargetResolver] = {}
 
 # Serialises persist+commit+emit in this process so clients receive ids in order.
 _publish_lock = threading.Lock()
@@ -71,58 +65,6 @@ class PublishRequest:
     idempotency_key: str | None = None
 
 
-def target_resolver(kind: str) -> Callable[[TargetResolver], TargetResolver]:
-    """Register how a target kind resolves to a room (decorator)."""
-
-    def decorator(func: TargetResolver) -> TargetResolver:
-        TARGET_RESOLVERS[kind] = func
-        return func
-
-    return decorator
-
-
-@target_resolver("tenant")
-def _resolve_tenant(identity: Identity, tenant_id: int) -> tuple[str, int]:
-    get_visible_tenant(identity, tenant_id)
-    return tenant_room(tenant_id), tenant_id
-
-
-@target_resolver("msp")
-def _resolve_msp(identity: Identity, tenant_id: int) -> tuple[str, int]:
-    tenant = db.session.get(Tenant, tenant_id)
-    own = identity.tenant_id == tenant_id or identity.is_admin
-    if tenant is None or tenant.kind != "msp" or not own:
-        raise NotFound("MSP tenant not found")
-    return msp_room(tenant_id), tenant_id
-
-
-@target_resolver("user")
-def _resolve_user(identity: Identity, user_id: int) -> tuple[str, int]:
-    user = db.session.get(User, user_id)
-    if user is None or not identity.can_see_tenant(user.tenant_id):
-        raise NotFound("user not found")
-    return user_room(user_id), user.tenant_id
-
-
-def parse_target(raw: Any) -> tuple[str, int]:
-    """``{"tenant": 3}`` -> ``("tenant", 3)``; exactly one known kind."""
-    if not isinstance(raw, dict) or len(raw) != 1:
-        raise ValidationFailed(
-            "target must be an object with exactly one of: " + ", ".join(TARGET_KINDS),
-            details=[{"field": "target"}],
-        )
-    ((kind, value),) = raw.items()
-    if kind not in TARGET_KINDS:
-        raise ValidationFailed(
-            f"unknown target kind {kind!r}", details=[{"field": "target"}]
-        )
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ValidationFailed(
-            "target id must be an integer", details=[{"field": "target"}]
-        )
-    return kind, value
-
-
 def prepare(
     identity: Identity,
     namespace: str,
@@ -141,13 +83,13 @@ def prepare(
     event_type = get_event_type(namespace, event)
     if identity.role not in event_type.publishers:
         raise Forbidden(f"{identity.role!r} may not publish {event!r}")
-    kind, target_id = parse_target(target)
+    kind, target_id = targets.parse_target(target)
     if kind not in event_type.targets:
         raise ValidationFailed(
             f"{event!r} may target only: " + ", ".join(sorted(event_type.targets)),
             code="target_not_allowed",
         )
-    resolver = TARGET_RESOLVERS.get(kind)
+    resolver = targets.TARGET_RESOLVERS.get(kind)
     if resolver is None:
         raise ValidationFailed(f"target kind {kind!r} is not available")
     if resolved is not None and (kind, target_id) in resolved:

@@ -19,6 +19,7 @@ from webapp.rooms import session_room
 from webapp.services import publisher
 from webapp.services.engagements import get_visible_engagement
 from webapp.services.presence import PresenceChange, presence_store
+from webapp.services.targets import target_resolver
 from webapp.services.tenancy import get_visible_tenant, visible_tenant_ids
 
 NAMESPACE = "/engagement"
@@ -32,7 +33,7 @@ def get_visible_session(identity: Identity, session_id: int) -> CollabSession:
     return session
 
 
-@publisher.target_resolver("session")
+@target_resolver("session")
 def _resolve_session(identity: Identity, session_id: int) -> tuple[str, int]:
     """``/api/publish`` target ``{"session": id}``, tenant-checked."""
     session = get_visible_session(identity, session_id)

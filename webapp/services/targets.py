@@ -1,0 +1,74 @@
+"""Publish targets: how ``{"tenant": 3}`` becomes a room the caller may reach.
+
+Features register more target kinds (``@target_resolver("session")``); the
+publisher looks them up here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from webapp.auth.identity import Identity
+from webapp.errors import NotFound, ValidationFailed
+from webapp.events import TARGET_KINDS
+from webapp.extensions import db
+from webapp.models import Tenant, User
+from webapp.rooms import msp_room, tenant_room, user_room
+from webapp.services.tenancy import get_visible_tenant
+
+# (identity, target id) -> (room, tenant_id)
+TargetResolver = Callable[[Identity, int], tuple[str, int]]
+TARGET_RESOLVERS: dict[str, TargetResolver] = {}
+
+
+def target_resolver(kind: str) -> Callable[[TargetResolver], TargetResolver]:
+    """Register how a target kind resolves to a room (decorator)."""
+
+    def decorator(func: TargetResolver) -> TargetResolver:
+        TARGET_RESOLVERS[kind] = func
+        return func
+
+    return decorator
+
+
+@target_resolver("tenant")
+def _resolve_tenant(identity: Identity, tenant_id: int) -> tuple[str, int]:
+    get_visible_tenant(identity, tenant_id)
+    return tenant_room(tenant_id), tenant_id
+
+
+@target_resolver("msp")
+def _resolve_msp(identity: Identity, tenant_id: int) -> tuple[str, int]:
+    tenant = db.session.get(Tenant, tenant_id)
+    own = identity.tenant_id == tenant_id or identity.is_admin
+    if tenant is None or tenant.kind != "msp" or not own:
+        raise NotFound("MSP tenant not found")
+    return msp_room(tenant_id), tenant_id
+
+
+@target_resolver("user")
+def _resolve_user(identity: Identity, user_id: int) -> tuple[str, int]:
+    user = db.session.get(User, user_id)
+    if user is None or not identity.can_see_tenant(user.tenant_id):
+        raise NotFound("user not found")
+    return user_room(user_id), user.tenant_id
+
+
+def parse_target(raw: Any) -> tuple[str, int]:
+    """``{"tenant": 3}`` -> ``("tenant", 3)``; exactly one known kind."""
+    if not isinstance(raw, dict) or len(raw) != 1:
+        raise ValidationFailed(
+            "target must be an object with exactly one of: " + ", ".join(TARGET_KINDS),
+            details=[{"field": "target"}],
+        )
+    ((kind, value),) = raw.items()
+    if kind not in TARGET_KINDS:
+        raise ValidationFailed(
+            f"unknown target kind {kind!r}", details=[{"field": "target"}]
+        )
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValidationFailed(
+            "target id must be an integer", details=[{"field": "target"}]
+        )
+    return kind, value
