@@ -108,3 +108,29 @@ def test_server_errors_never_carry_a_traceback(world: World) -> None:
     response = Api(world.url).post(path, data="40")
     assert response.status_code >= 400
     assert "Traceback" not in response.text and 'File "' not in response.text
+
+
+def test_logout_with_the_refresh_token_revokes_both(world: World) -> None:
+    member = world.add_user(world.tenant_a["id"])
+    response = world.api(member).post(
+        "/api/auth/logout", json={"refresh_token": member.refresh_token}
+    )
+    assert response.status_code == 204
+    refreshed = Api(world.url, token=member.refresh_token).post("/api/auth/refresh")
+    assert refreshed.status_code == 401
+    assert refreshed.json()["error"]["code"] == "token_revoked"
+
+
+def test_logout_refuses_someone_elses_refresh_token(world: World) -> None:
+    member = world.add_user(world.tenant_a["id"])
+    response = world.api(member).post(
+        "/api/auth/logout", json={"refresh_token": world.user_b.refresh_token}
+    )
+    assert response.status_code == 400
+    assert world.api(member).get("/api/auth/me").status_code == 200  # still valid
+    assert (
+        Api(world.url, token=world.user_b.refresh_token)
+        .post("/api/auth/refresh")
+        .status_code
+        == 200
+    )

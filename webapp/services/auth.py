@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
+import jwt as pyjwt
 from flask import current_app
+from flask_jwt_extended import decode_token
+from flask_jwt_extended.exceptions import JWTExtendedException
 from sqlalchemy import func, select
 
 from webapp.auth.passwords import verify_password
 from webapp.auth.tokens import issue_access_token, issue_refresh_token
-from webapp.errors import Unauthorized
+from webapp.errors import Unauthorized, ValidationFailed
 from webapp.extensions import db
 from webapp.models import Tenant, User
 from webapp.services import connections, login_throttle, publisher, revocation
@@ -49,6 +52,22 @@ def logout(jti: str, expires_at_epoch: int) -> int:
         publisher.disconnect_connection(info.sid, info.namespace)
         closed += 1
     return closed
+
+
+def revoke_refresh_token(user: User, token: str) -> None:
+    """Revoke the caller's own refresh token too (logout everywhere it was used)."""
+    try:
+        claims = decode_token(token, allow_expired=True)
+    except (pyjwt.InvalidTokenError, JWTExtendedException) as exc:
+        raise ValidationFailed(
+            "refresh_token is not a valid token", details=[{"field": "refresh_token"}]
+        ) from exc
+    if claims.get("type") != "refresh" or claims.get("sub") != str(user.id):
+        raise ValidationFailed(
+            "refresh_token must be your own refresh token",
+            details=[{"field": "refresh_token"}],
+        )
+    revocation.revoke(claims["jti"], claims["exp"])
 
 
 def me(user: User) -> dict[str, Any]:
