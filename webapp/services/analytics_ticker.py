@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 
 from flask import Flask
 
@@ -65,10 +66,35 @@ class AnalyticsTicker:
         with self.app.app_context():
             for channel in sorted(channels):
                 try:
+                    if not self._claim(channel):
+                        continue  # another process sends this one this interval
                     publish_snapshot(channel)
                 except Exception:
                     # A failing channel (database down) must not stop the others.
                     logger.exception("analytics snapshot for %s failed", channel)
+
+    def _claim(self, channel: AnalyticsChannel) -> bool:
+        """With several processes, only one sends a channel's snapshot per interval.
+
+        Every process watching the channel races for a Redis key named after the
+        interval number; the winner sends. Alone (no queue), always True.
+        """
+        url = self.app.config.get("MESSAGE_QUEUE_URL")
+        if not url:
+            return True
+        from webapp.services.message_queue import redis_client
+
+        interval = analytics_interval(self.app)
+        slot = int(time.time() // interval)
+        key = (
+            f"{self.app.config['MESSAGE_QUEUE_CHANNEL']}:analytics:"
+            f"{channel.kind}:{channel.tenant_id}:{slot}"
+        )
+        try:
+            ttl = max(1, int(interval * 2))
+            return bool(redis_client(url).set(key, "1", nx=True, ex=ttl))
+        except Exception:  # Redis down: better a duplicate than no snapshot
+            return True
 
     def _run(self) -> None:
         sio = get_socketio(self.app)
