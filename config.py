@@ -101,6 +101,8 @@ class Config:
 
     MAX_CONNECTIONS_PER_USER = _env_int("MAX_CONNECTIONS_PER_USER", 5)
     LOGIN_MAX_FAILURES = _env_int("LOGIN_MAX_FAILURES", 10)
+    # Reverse proxies in front of the app whose X-Forwarded-For is trusted (0: none).
+    PROXY_FIX_HOPS = _env_int("PROXY_FIX_HOPS", 0)
     LOGIN_FAILURE_WINDOW = _env_int("LOGIN_FAILURE_WINDOW", 300)
     CLIENT_EVENTS_PER_SECOND = _env_float("CLIENT_EVENTS_PER_SECOND", 20.0)
     CLIENT_EVENTS_BURST = _env_int("CLIENT_EVENTS_BURST", 40)

@@ -59,3 +59,28 @@ def test_the_redis_counter_is_shared_and_expires() -> None:
     one.add("k", 60)
     one.clear("k")
     assert two.count("k") == 0
+
+
+def test_behind_a_trusted_proxy_each_client_address_is_counted_apart(
+    server_factory: ServerFactory,
+) -> None:
+    live = server_factory(
+        {"LOGIN_MAX_FAILURES": "2", "LOGIN_FAILURE_WINDOW": "60", "PROXY_FIX_HOPS": "1"}
+    )
+    world = build_world(live.url, live.seed)
+    member = world.user_a
+
+    def attempt(address: str, password: str) -> int:
+        return (
+            Api(live.url)
+            .post(
+                "/api/auth/login",
+                json={"email": member.email, "password": password},
+                headers={"X-Forwarded-For": address},
+            )
+            .status_code
+        )
+
+    assert [attempt("203.0.113.7", "wrong") for _ in range(2)] == [401, 401]
+    assert attempt("203.0.113.7", member.password) == 429  # the guesser is locked out
+    assert attempt("198.51.100.9", member.password) == 200  # the owner is not

@@ -17,6 +17,8 @@ from tests.live import Api, LiveServer, World
         "4Xgarbage",  # unknown Socket.IO packet type
         '42/engagement,{"not": "a list"}',  # an event must be an array
         "40/engagement,[1,2",  # broken CONNECT payload
+        "42/engagement,[7,{}]",  # an event name that is not a string
+        "42/engagement,[]",  # an event without a name
     ],
 )
 def test_malformed_packet_closes_the_connection_without_a_traceback(

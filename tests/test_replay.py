@@ -145,6 +145,10 @@ def test_last_event_id_from_the_future_is_not_recovered(
     assert complete["recovered"] is False
     assert complete["reason"] == "last_event_id_ahead"
     assert client.client.connected
+    # Live events keep flowing although their ids are below the client's.
+    live = publish_alerts(world.url, world.key_a, world.tenant_a["id"], 2, "live")
+    for event_id in live:
+        client.wait_for("alert", lambda e, i=event_id: e["id"] == i)
 
 
 def test_live_events_during_a_replay_are_neither_lost_duplicated_nor_reordered(

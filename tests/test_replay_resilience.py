@@ -227,3 +227,29 @@ def test_tenant_events_keep_flowing_while_a_session_replays(
         reader.wait_for("alert", lambda e, i=alert_id: e["id"] == i)
     received = [e["id"] for e in reader.of("alert")]
     assert sorted(received) == sorted(set(received)) == sorted(alerts)
+
+
+def test_a_session_joined_during_the_connect_replay_loses_no_message(
+    server_factory: ServerFactory, sockets: SocketFactory
+) -> None:
+    live = server_factory({"REPLAY_MAX_EVENTS": "20000"})
+    world = build_world(live.url, live.seed)
+    session_id = (
+        world.api(world.msp_user)
+        .post("/api/sessions", json={"title": "s", "tenant_id": world.tenant_a["id"]})
+        .json()["id"]
+    )
+    writer = sockets().connect(live.url, world.msp_user.access_token, ["/engagement"])
+    assert writer.call("join_session", {"session_id": session_id})["ok"] is True
+    missed = publish_alerts(live.url, world.key_a, world.tenant_a["id"], 4000, "old")
+    reader = ResumingClient(world.user_a.access_token, last_event_id=missed[0] - 1)
+    reader.connect(live.url, None, ["/engagement"], auth=reader.auth)
+    reader.wait_for("welcome")
+    # Rejoin at once (as clients do on connect), while the replay is running.
+    assert reader.call("join_session", {"session_id": session_id})["ok"] is True
+    message = writer.call("send_message", {"session_id": session_id, "text": "hi"})
+    alert = publish_alerts(live.url, world.key_a, world.tenant_a["id"], 1, "new")[0]
+    reader.wait_for("replay_complete", timeout=60)
+    reader.wait_for_ids([*missed, message["id"], alert], timeout=30)
+    assert len(reader.ids) == len(set(reader.ids))  # no duplicates either
+    reader.disconnect()

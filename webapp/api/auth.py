@@ -31,12 +31,12 @@ def refresh() -> dict[str, Any]:
 @jwt_required()
 def logout() -> Response:
     """Revoke the access token (and ``refresh_token`` if given); close its sockets."""
+    claims = get_jwt()
+    auth_service.logout(claims["jti"], claims["exp"])  # first, whatever follows
     body = request.get_json(silent=True) if request.content_length else None
     refresh_token = body.get("refresh_token") if isinstance(body, dict) else None
     if refresh_token is not None:
         auth_service.revoke_refresh_token(current_user, str(refresh_token))
-    claims = get_jwt()
-    auth_service.logout(claims["jti"], claims["exp"])
     return Response(status=204)
 
 

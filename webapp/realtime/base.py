@@ -118,15 +118,21 @@ class BaseNamespace(socketio.Namespace):
         # Hold live events before entering the rooms: the client must get welcome
         # (and its replay) first, and those can only go out once python-socketio
         # has acknowledged the connection, after this handler returns.
-        GATE.hold(sid, namespace, context.get("last_event_id") or 0)
-        self.save_session(sid, {"identity": identity.to_dict(), "rooms": rooms})
-        for room in rooms:
-            self.enter_room(sid, room)
-        connections.registry().add(
-            ConnectionInfo(
-                sid, namespace, identity.tenant_id, identity.user_id, identity.jti
-            )
+        GATE.hold(
+            sid, namespace, context.get("last_event_id"), covered=frozenset(rooms)
         )
+        try:
+            self.save_session(sid, {"identity": identity.to_dict(), "rooms": rooms})
+            for room in rooms:
+                self.enter_room(sid, room)
+            connections.registry().add(
+                ConnectionInfo(
+                    sid, namespace, identity.tenant_id, identity.user_id, identity.jti
+                )
+            )
+        except Exception:
+            GATE.release(sid)  # python-socketio never disconnects a pending sid
+            raise
         metrics.CONNECTIONS.labels(namespace).inc()
         self.server.start_background_task(
             self._after_connect, sid, identity, rooms, context

@@ -24,8 +24,20 @@ class HeldConnection:
 
     namespace: str
     buffer: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
-    high_water: int = 0
-    rooms: frozenset[str] | None = None  # None: every room of the connection
+    # Ids at or below this, in the ``covered`` rooms, reached the client by replay
+    # (or it had them already): held copies of them are dropped.
+    replayed_through: int = 0
+    covered: frozenset[str] = frozenset()
+    rooms: frozenset[str] | None = None  # rooms held; None: every room
+    replayed: bool = False
+
+
+@dataclass(frozen=True)
+class Floor:
+    """After a replay: a late queue copy of a replayed event is dropped."""
+
+    through: int
+    covered: frozenset[str]
 
 
 class ReplayGate:
@@ -34,33 +46,46 @@ class ReplayGate:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._held: dict[str, HeldConnection] = {}
-        # After a replay: the last id it sent, per connection. With a message
-        # queue, an event the replay read from the log may still arrive live.
-        self._floors: dict[str, int] = {}
+        # With a message queue, an event the replay read from the log may still
+        # arrive live after the gate opened; floors drop those copies.
+        self._floors: dict[str, Floor] = {}
 
     def hold(
         self,
         sid: str,
         namespace: str,
-        last_event_id: int,
+        last_event_id: int | None = None,
+        covered: frozenset[str] = frozenset(),
         rooms: frozenset[str] | None = None,
     ) -> None:
         """Start buffering live events for ``sid`` (call before it enters rooms).
 
-        ``rooms`` limits the hold to those rooms (a session joined with replay);
-        events of the connection's other rooms keep flowing.
+        ``covered`` are the rooms a replay from ``last_event_id`` will cover;
+        ``rooms`` limits the hold to those rooms (a session joined with replay),
+        so events of the connection's other rooms keep flowing.
         """
         with self._lock:
             self._held[sid] = HeldConnection(
-                namespace, high_water=last_event_id, rooms=rooms
+                namespace,
+                replayed_through=last_event_id or 0,
+                covered=covered if last_event_id is not None else frozenset(),
+                rooms=rooms,
             )
 
     def advance(self, sid: str, event_id: int) -> None:
         """Record that the replay sent ``event_id``."""
         with self._lock:
             held = self._held.get(sid)
-            if held is not None and event_id > held.high_water:
-                held.high_water = event_id
+            if held is not None:
+                held.replayed_through = max(held.replayed_through, event_id)
+                held.replayed = True
+
+    def abandon_replay(self, sid: str) -> None:
+        """Nothing will be replayed (gap too large): drop no held event."""
+        with self._lock:
+            held = self._held.get(sid)
+            if held is not None:
+                held.covered = frozenset()
 
     def drain(self, sid: str) -> list[tuple[str, dict[str, Any]]]:
         """Take buffered events not yet sent, in id order; open the gate if none.
@@ -74,14 +99,21 @@ class ReplayGate:
                 return []
             pending = sorted(held.buffer, key=lambda item: item[1]["id"])
             held.buffer = []
-            fresh = [item for item in pending if item[1]["id"] > held.high_water]
+            fresh = [
+                item
+                for item in pending
+                if item[1].get("room") not in held.covered
+                or item[1]["id"] > held.replayed_through
+            ]
             if not fresh:
                 # Nothing left to send: open the gate while still holding the lock.
                 del self._held[sid]
-                if held.rooms is None and held.high_water > 0:
-                    self._floors[sid] = held.high_water
+                if held.replayed:
+                    self._floors[sid] = Floor(held.replayed_through, held.covered)
                 return []
-            held.high_water = fresh[-1][1]["id"]
+            for _event, envelope in fresh:
+                if envelope.get("room") in held.covered:
+                    held.replayed_through = max(held.replayed_through, envelope["id"])
             return fresh
 
     def release(self, sid: str) -> None:
@@ -128,7 +160,10 @@ class ReplayGate:
                     held.buffer.append((event, data))
                     skipped.append(sid)
             for sid in [sid for sid in self._floors if sid in participants]:
-                if event_id <= self._floors[sid]:
+                floor = self._floors[sid]
+                if room not in floor.covered:
+                    continue
+                if event_id <= floor.through:
                     skipped.append(sid)  # the replay already sent it
                 else:
                     del self._floors[sid]  # the queue has moved past the replay

@@ -184,7 +184,9 @@ class SwitchboardServer(socketio.Server):
     ) -> None:
         # python-socketio would run the namespace's connect/disconnect handler for
         # a client *event* named "connect"; lifecycle names are never events.
-        if isinstance(data, list) and data and data[0] in RESERVED_EVENTS:
+        if not isinstance(data, list) or not data or not isinstance(data[0], str):
+            raise ValueError("an event needs a name")  # malformed: the caller closes
+        if data[0] in RESERVED_EVENTS:
             if id is not None:
                 refusal = {
                     "ok": False,
@@ -297,7 +299,14 @@ class StripWebSocketCompression:
 
 def mount(app: Flask, sio: socketio.Server) -> None:
     """Serve Socket.IO and Flask from the same WSGI callable (``app``)."""
-    wsgi: Any = socketio.WSGIApp(sio, app.wsgi_app)
+    flask_wsgi: Any = app.wsgi_app
+    hops = app.config.get("PROXY_FIX_HOPS", 0)
+    if hops:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        # The client's address (login throttling) comes from the trusted proxies.
+        flask_wsgi = ProxyFix(flask_wsgi, x_for=hops, x_proto=hops)
+    wsgi: Any = socketio.WSGIApp(sio, flask_wsgi)
     if not app.config["WEBSOCKET_COMPRESSION"]:
         wsgi = StripWebSocketCompression(wsgi)
     app.wsgi_app = wsgi  # type: ignore[method-assign]

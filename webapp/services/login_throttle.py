@@ -8,6 +8,7 @@ Counts live in memory for one process and in Redis (``INCR`` + ``EXPIRE``) when
 from __future__ import annotations
 
 import hashlib
+import logging
 import threading
 import time
 from typing import Protocol
@@ -15,6 +16,12 @@ from typing import Protocol
 from flask import Flask, current_app
 
 from webapp.errors import RateLimited
+
+logger = logging.getLogger(__name__)
+
+
+# Entries kept in memory before expired ones are swept.
+SWEEP_THRESHOLD = 10_000
 
 
 class FailureCounter(Protocol):
@@ -47,6 +54,8 @@ class MemoryFailureCounter:
         """Record one failure; return the new count."""
         now = time.monotonic()
         with self._lock:
+            if len(self._entries) > SWEEP_THRESHOLD:  # drop expired keys
+                self._entries = {k: v for k, v in self._entries.items() if v[1] > now}
             count, expires = self._entries.get(key, (0, 0.0))
             if expires <= now:
                 count, expires = 0, now + window
@@ -103,10 +112,19 @@ def _key(email: str, address: str | None) -> str:
 
 
 def check_allowed(email: str, address: str | None) -> None:
-    """Refuse (429) while this email has too many recent failures from here."""
+    """Refuse (429) while this email has too many recent failures from here.
+
+    If the shared counter (Redis) is unreachable, logins are allowed: an outage
+    of the queue must not lock every user out.
+    """
     counter: FailureCounter = current_app.extensions["switchboard.login_throttle"]
     limit = current_app.config["LOGIN_MAX_FAILURES"]
-    if counter.count(_key(email, address)) >= limit:
+    try:
+        failures = counter.count(_key(email, address))
+    except Exception:  # noqa: BLE001 - any Redis error
+        logger.warning("login throttle unavailable; allowing the attempt")
+        return
+    if failures >= limit:
         window = current_app.config["LOGIN_FAILURE_WINDOW"]
         raise RateLimited(
             f"too many failed logins; try again within {window} s",
@@ -117,10 +135,16 @@ def check_allowed(email: str, address: str | None) -> None:
 def record_failure(email: str, address: str | None) -> None:
     """Count one failed login."""
     counter: FailureCounter = current_app.extensions["switchboard.login_throttle"]
-    counter.add(_key(email, address), current_app.config["LOGIN_FAILURE_WINDOW"])
+    try:
+        counter.add(_key(email, address), current_app.config["LOGIN_FAILURE_WINDOW"])
+    except Exception:  # noqa: BLE001 - any Redis error
+        logger.warning("login throttle unavailable; failure not counted")
 
 
 def record_success(email: str, address: str | None) -> None:
     """A successful login clears the count."""
     counter: FailureCounter = current_app.extensions["switchboard.login_throttle"]
-    counter.clear(_key(email, address))
+    try:
+        counter.clear(_key(email, address))
+    except Exception:  # noqa: BLE001 - any Redis error
+        logger.warning("login throttle unavailable; count not cleared")

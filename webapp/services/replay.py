@@ -157,9 +157,17 @@ def replay_into_room(
     deadline = time.monotonic() + JOIN_WAIT_SECONDS
     while GATE.is_held(sid) and time.monotonic() < deadline:
         sio.sleep(0.02)
-    GATE.hold(sid, namespace, last_event_id, rooms=frozenset({room}))
-    enter_room()
-    return replay_rooms(sid, namespace, [room], last_event_id)
+    if GATE.is_held(sid):
+        raise DomainError("a replay is still running; join again", code="busy")
+    only_room = frozenset({room})
+    GATE.hold(sid, namespace, last_event_id, covered=only_room, rooms=only_room)
+    try:
+        enter_room()
+        return replay_rooms(sid, namespace, [room], last_event_id)
+    except Exception:
+        GATE.abandon_replay(sid)
+        open_gate(sid, namespace)  # never leave the room held
+        raise
 
 
 def replay_rooms(
@@ -170,6 +178,8 @@ def replay_rooms(
     plan = plan_replay(namespace, rooms, last_event_id)
     sent = 0
     cursor = last_event_id
+    if not plan.recoverable:
+        GATE.abandon_replay(sid)  # deliver every held event: none was replayed
     if plan.recoverable:
         while GATE.is_held(sid):
             page = list(
