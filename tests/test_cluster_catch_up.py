@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 import uuid
 
-from tests.live import Api, ServerFactory, SocketRecorder, build_world
+from tests.live import Api, ResumingClient, ServerFactory, SocketRecorder, build_world
 from tests.netfault import TcpProxy
 
 
@@ -71,6 +71,59 @@ def test_process_cut_off_from_redis_delivers_what_it_missed_in_order(
         client.wait_for("alert", lambda e: e["id"] == after)
         assert [e["id"] for e in client.of("alert")] == [first, *missed, after]
         assert client.client.connected and len(client.of("welcome")) == 1
+    finally:
+        client.disconnect()
+        proxy.close()
+
+
+def test_a_gap_too_large_to_push_makes_clients_resume_and_refetch(
+    server_factory: ServerFactory, postgres_url: str, redis_url: str
+) -> None:
+    rest = redis_url.split("//", 1)[1].split(":", 1)[1]
+    proxy = TcpProxy(int(rest.split("/", 1)[0]))
+    channel = f"sb-catchup-{uuid.uuid4().hex[:8]}"
+    common = {
+        "MESSAGE_QUEUE_CHANNEL": channel,
+        "MESSAGE_QUEUE_RETRY_MAX": "1",
+        "REPLAY_MAX_EVENTS": "3",
+    }
+    one = server_factory(
+        {**common, "MESSAGE_QUEUE_URL": redis_url}, database_url=postgres_url
+    )
+    two = server_factory(
+        {**common, "MESSAGE_QUEUE_URL": f"redis://127.0.0.1:{proxy.port}/0"},
+        database_url=postgres_url,
+        seed=False,
+    )
+    world = build_world(one.url, one.seed)
+    tenant = world.tenant_a["id"]
+    client = ResumingClient(world.user_a.access_token)
+    client.connect(two.url, None, ["/engagement"], auth=client.auth)
+    try:
+        first = _publish(one.url, world.key_a, tenant, "before")
+        client.wait_for_ids([first])
+        proxy.cut()
+        _wait_ready(two.url, 503)
+        time.sleep(0.5)
+        for n in range(5):  # more than REPLAY_MAX_EVENTS
+            _publish(one.url, world.key_a, tenant, f"gap-{n}")
+        proxy.restore()
+        # The process closes its clients' transports rather than push a partial
+        # catch-up. socket.io-client reconnects by itself on a transport close;
+        # python-socketio treats a server close as final, so this client
+        # reconnects explicitly, with its last id, as an integration would.
+        deadline = time.monotonic() + 30
+        while client.client.connected and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not client.client.connected
+        client.client.connect(
+            two.url,
+            namespaces=["/engagement"],
+            auth=client.auth,
+            transports=["websocket"],
+        )
+        complete = client.wait_for("replay_complete", timeout=30)[0]
+        assert complete["recovered"] is False  # too large: refetch over REST
     finally:
         client.disconnect()
         proxy.close()

@@ -71,6 +71,7 @@ class ClusterRedisManager(QueueOrderedGate, socketio.RedisManager):  # type: ign
         # Set by the app: (after_id) -> persisted envelopes with a greater id.
         self.missed_events: Callable[[int], list[dict[str, Any]]] | None = None
         self.latest_event_id: Callable[[], int] | None = None
+        self.missed_limit: int | None = None
 
     def _publish(self, data: Any) -> Any:
         """Publish on the channel; raise after two failed attempts."""
@@ -124,12 +125,28 @@ class ClusterRedisManager(QueueOrderedGate, socketio.RedisManager):  # type: ign
             return
         try:
             missed = self.missed_events(self.delivered_through)
-        except Exception:  # the database may be unreachable too: clients replay
+        except Exception:  # the database may be unreachable too
             logger.exception("message queue: catch-up after resubscribing failed")
+            self._make_local_clients_resume()
+            return
+        if self.missed_limit is not None and len(missed) > self.missed_limit:
+            # Too much to push: clients reconnect and replay (or learn to refetch).
+            self._make_local_clients_resume()
             return
         if missed:
             logger.warning("message queue: delivering %d missed events", len(missed))
         self.catch_up(missed)
+
+    def _make_local_clients_resume(self) -> None:
+        """Disconnect this process's clients; they resume with ``last_event_id``."""
+        logger.warning("message queue: asking local clients to reconnect and replay")
+        # Closing the transport (not a Socket.IO disconnect, after which clients
+        # do not reconnect by themselves) makes clients reconnect with their id.
+        for eio_sid in list(self.server.eio.sockets):
+            try:
+                self.server.eio.disconnect(eio_sid)
+            except Exception:  # already gone
+                pass
 
 
 def serves_clients(app: Flask) -> bool:
@@ -163,6 +180,7 @@ def client_manager(app: Flask, write_only: bool | None = None) -> socketio.Manag
     from webapp.services.replay import event_log_reader
 
     manager.latest_event_id, manager.missed_events = event_log_reader(app)
+    manager.missed_limit = app.config["REPLAY_MAX_EVENTS"]
     return manager
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from typing import Any
 
 from flask import Flask
 
@@ -36,6 +37,7 @@ class AnalyticsTicker:
         self._lock = threading.Lock()
         self._watchers: dict[str, AnalyticsChannel] = {}
         self._running = False
+        self._redis: Any = None
 
     def watch(self, sid: str, channel: AnalyticsChannel) -> None:
         """Record a dashboard connection; start the task if it is not running."""
@@ -84,6 +86,8 @@ class AnalyticsTicker:
             return True
         from webapp.services.message_queue import redis_client
 
+        if self._redis is None:
+            self._redis = redis_client(url)
         interval = analytics_interval(self.app)
         slot = int(time.time() // interval)
         key = (
@@ -92,7 +96,7 @@ class AnalyticsTicker:
         )
         try:
             ttl = max(1, int(interval * 2))
-            return bool(redis_client(url).set(key, "1", nx=True, ex=ttl))
+            return bool(self._redis.set(key, "1", nx=True, ex=ttl))
         except Exception:  # Redis down: better a duplicate than no snapshot
             return True
 

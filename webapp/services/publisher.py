@@ -380,10 +380,14 @@ def enter_room_for_tenant_connections(home_tenant_id: int, room: str) -> int:
 
     sio = get_socketio()
     entered = 0
-    for info in connections.registry().all():
-        if info.tenant_id == home_tenant_id:
-            sio.enter_room(info.sid, room, namespace=info.namespace)
-            entered += 1
+    try:
+        for info in connections.registry().all():
+            if info.tenant_id == home_tenant_id:
+                sio.enter_room(info.sid, room, namespace=info.namespace)
+                entered += 1
+    except MessageQueueUnavailable:
+        # The tenant exists already; its staff see it when they next connect.
+        logger.warning("message queue down: staff join %s on reconnect", room)
     return entered
 
 

@@ -229,7 +229,7 @@ def event_log_reader(
             return int(db.session.scalar(select(func.max(Event.id))) or 0)
 
     def missed(after_id: int) -> list[dict[str, Any]]:
-        limit = app.config["REPLAY_MAX_EVENTS"]
+        limit = app.config["REPLAY_MAX_EVENTS"] + 1  # one more: "too many" shows
         with app.app_context():
             rows = db.session.scalars(
                 select(Event).where(Event.id > after_id).order_by(Event.id).limit(limit)
