@@ -113,8 +113,10 @@ def test_a_gap_too_large_to_push_makes_clients_resume_and_refetch(
         # python-socketio treats a server close as final, so this client
         # reconnects explicitly, with its last id, as an integration would.
         deadline = time.monotonic() + 30
-        while client.client.connected and time.monotonic() < deadline:
-            time.sleep(0.1)
+        while time.monotonic() < deadline and (
+            client.client.connected or client.client.eio.state != "disconnected"
+        ):
+            time.sleep(0.1)  # wait until the close has fully gone through
         assert not client.client.connected
         client.client.connect(
             two.url,
