@@ -233,3 +233,24 @@ def cluster_state(writer: bool = False) -> ClusterState:
                 lambda f: threading.Thread(target=f, daemon=True).start(), time.sleep
             )
     return state
+
+
+def app_store(
+    key: str,
+    in_memory: Callable[[], Any],
+    clustered: Callable[[ClusterState], Any],
+) -> Any:
+    """The app's store under ``key``, made on first use.
+
+    Redis-backed (on the app's ``ClusterState``) when the app runs in a cluster,
+    in memory for one process.
+    """
+    store = current_app.extensions.get(key)
+    if store is None:
+        state = current_app.extensions.get("switchboard.cluster")
+        if current_app.config.get("MESSAGE_QUEUE_URL") and state is not None:
+            made = clustered(state)
+        else:
+            made = in_memory()
+        store = current_app.extensions.setdefault(key, made)
+    return store

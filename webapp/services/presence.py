@@ -12,8 +12,6 @@ import threading
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from flask import current_app
-
 EXTENSION_KEY = "switchboard.presence"
 
 
@@ -117,18 +115,9 @@ def _user_key(user: dict[str, Any], sid: str) -> Any:
 
 
 def presence_store() -> PresenceStore:
-    """The current app's presence store, created on first use."""
-    store: PresenceStore | None = current_app.extensions.get(EXTENSION_KEY)
-    if store is None:
-        store = current_app.extensions.setdefault(EXTENSION_KEY, _new_store())
+    """The app's store: Redis-backed in a cluster, in memory otherwise."""
+    from webapp.services.cluster import app_store
+    from webapp.services.presence_redis import RedisPresence
+
+    store: PresenceStore = app_store(EXTENSION_KEY, MemoryPresence, RedisPresence)
     return store
-
-
-def _new_store() -> PresenceStore:
-    """Redis-backed when the app runs as part of a cluster, in memory otherwise."""
-    state = current_app.extensions.get("switchboard.cluster")
-    if current_app.config.get("MESSAGE_QUEUE_URL") and state is not None:
-        from webapp.services.presence_redis import RedisPresence
-
-        return RedisPresence(state)
-    return MemoryPresence()

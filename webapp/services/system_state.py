@@ -12,7 +12,6 @@ import threading
 from collections.abc import Iterable
 from typing import Any, Protocol
 
-from flask import current_app
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -70,21 +69,14 @@ class MemorySystemState:
 
 
 def system_state() -> SystemStateStore:
-    """The app's store, created on first use (``create_app`` does not know it)."""
-    store: SystemStateStore | None = current_app.extensions.get(EXTENSION_KEY)
-    if store is None:
-        store = current_app.extensions.setdefault(EXTENSION_KEY, _new_store())
+    """The app's store: Redis-backed in a cluster, in memory otherwise."""
+    from webapp.services.cluster import app_store
+    from webapp.services.system_state_redis import RedisSystemState
+
+    store: SystemStateStore = app_store(
+        EXTENSION_KEY, MemorySystemState, RedisSystemState
+    )
     return store
-
-
-def _new_store() -> SystemStateStore:
-    """Redis-backed when the app runs as part of a cluster, in memory otherwise."""
-    state = current_app.extensions.get("switchboard.cluster")
-    if current_app.config.get("MESSAGE_QUEUE_URL") and state is not None:
-        from webapp.services.system_state_redis import RedisSystemState
-
-        return RedisSystemState(state)
-    return MemorySystemState()
 
 
 def report_gpu_stats(
