@@ -599,3 +599,17 @@ class LiveServer:
 
 SocketFactory = Callable[..., SocketRecorder]
 ServerFactory = Callable[..., LiveServer]
+
+
+def resume(
+    sockets: SocketFactory,
+    url: str,
+    token: str,
+    last_event_id: int,
+    namespace: str = "/engagement",
+) -> tuple[SocketRecorder, dict[str, Any]]:
+    """Connect with ``last_event_id``; return the client and its replay_complete."""
+    client = sockets().connect(
+        url, token, [namespace], auth={"last_event_id": last_event_id}
+    )
+    return client, dict(client.wait_for("replay_complete", namespace=namespace)[0])

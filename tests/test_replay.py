@@ -16,6 +16,7 @@ from tests.live import (
     build_world,
     connect_refusal,
     publish_alerts,
+    resume,
 )
 from tests.netfault import TcpProxy
 
@@ -76,13 +77,7 @@ def test_up_to_date_client_gets_an_empty_replay(
     world: World, sockets: SocketFactory
 ) -> None:
     ids = publish_alerts(world.url, world.key_a, world.tenant_a["id"], 2)
-    client = sockets().connect(
-        world.url,
-        world.user_a.access_token,
-        ["/engagement"],
-        auth={"last_event_id": ids[-1]},
-    )
-    complete = client.wait_for("replay_complete")[0]
+    client, complete = resume(sockets, world.url, world.user_a.access_token, ids[-1])
     assert complete == {"count": 0, "last_event_id": ids[-1], "recovered": True}
 
 
@@ -111,13 +106,7 @@ def test_msp_user_replays_its_clients_events_in_one_order(
     for _ in range(3):
         ids += publish_alerts(world.url, world.key_a, world.tenant_a["id"], 2, "a")
         ids += publish_alerts(world.url, world.key_b, world.tenant_b["id"], 2, "b")
-    client = sockets().connect(
-        world.url,
-        world.msp_user.access_token,
-        ["/engagement"],
-        auth={"last_event_id": start},
-    )
-    complete = client.wait_for("replay_complete")[0]
+    client, complete = resume(sockets, world.url, world.msp_user.access_token, start)
     assert complete["recovered"] is True
     assert [d["id"] for d in client.of("alert")] == ids
 
@@ -135,13 +124,7 @@ def test_malformed_last_event_id_is_refused_with_a_code(
 def test_last_event_id_from_the_future_is_not_recovered(
     world: World, sockets: SocketFactory
 ) -> None:
-    client = sockets().connect(
-        world.url,
-        world.user_a.access_token,
-        ["/engagement"],
-        auth={"last_event_id": 10**12},
-    )
-    complete = client.wait_for("replay_complete")[0]
+    client, complete = resume(sockets, world.url, world.user_a.access_token, 10**12)
     assert complete["recovered"] is False
     assert complete["reason"] == "last_event_id_ahead"
     assert client.client.connected
@@ -195,13 +178,7 @@ def test_gap_beyond_the_window_replays_nothing(
     world = build_world(live.url, live.seed)
     start = _latest_id(world)
     publish_alerts(world.url, world.key_a, world.tenant_a["id"], 11)
-    client = sockets().connect(
-        world.url,
-        world.user_a.access_token,
-        ["/engagement"],
-        auth={"last_event_id": start},
-    )
-    complete = client.wait_for("replay_complete")[0]
+    client, complete = resume(sockets, world.url, world.user_a.access_token, start)
     assert complete["recovered"] is False
     assert complete["count"] == 0
     assert complete["reason"] == "too_many_events"
@@ -226,12 +203,6 @@ def test_events_older_than_replay_max_age_are_not_recovered(
     start = _latest_id(world)
     publish_alerts(world.url, world.key_a, world.tenant_a["id"], 2)
     time.sleep(1.5)
-    client = sockets().connect(
-        world.url,
-        world.user_a.access_token,
-        ["/engagement"],
-        auth={"last_event_id": start},
-    )
-    complete = client.wait_for("replay_complete")[0]
+    client, complete = resume(sockets, world.url, world.user_a.access_token, start)
     assert (complete["recovered"], complete["reason"]) == (False, "too_old")
     assert client.of("alert") == []

@@ -15,6 +15,7 @@ from tests.live import (
     SocketFactory,
     build_world,
     publish_alerts,
+    resume,
     run_flask,
 )
 
@@ -131,13 +132,7 @@ def test_pruned_events_make_an_old_client_refetch(
     history = world.api(world.key_a).get("/api/events", params={"since_id": 0})
     assert not set(old) & {e["id"] for e in history.json()["events"]}
     fresh = publish_alerts(live.url, world.key_a, world.tenant_a["id"], 1, "new")
-    client = sockets().connect(
-        live.url,
-        world.user_a.access_token,
-        ["/engagement"],
-        auth={"last_event_id": old[0] - 1},
-    )
-    complete = client.wait_for("replay_complete")[0]
+    client, complete = resume(sockets, live.url, world.user_a.access_token, old[0] - 1)
     assert (complete["recovered"], complete["reason"]) == (False, "pruned")
     assert client.of("alert") == []
     # An up-to-date client is unaffected by pruning.
