@@ -9,7 +9,14 @@ from __future__ import annotations
 import time
 import uuid
 
-from tests.live import Api, ResumingClient, ServerFactory, SocketRecorder, build_world
+from tests.live import (
+    Api,
+    LiveServer,
+    ResumingClient,
+    ServerFactory,
+    SocketRecorder,
+    build_world,
+)
 from tests.netfault import TcpProxy
 
 
@@ -34,14 +41,20 @@ def _wait_ready(url: str, status: int, timeout: float = 15) -> None:
         time.sleep(0.2)
 
 
-def test_process_cut_off_from_redis_delivers_what_it_missed_in_order(
-    server_factory: ServerFactory, postgres_url: str, redis_url: str
-) -> None:
-    host, rest = redis_url.split("//", 1)[1].split(":", 1)
-    redis_port = int(rest.split("/", 1)[0])
+def _cut_off_pair(
+    server_factory: ServerFactory,
+    postgres_url: str,
+    redis_url: str,
+    extra: dict[str, str] | None = None,
+) -> tuple[LiveServer, LiveServer, TcpProxy]:
+    """Two processes on one database; the second reaches Redis through a proxy."""
+    redis_port = int(redis_url.split("//", 1)[1].split(":", 1)[1].split("/", 1)[0])
     proxy = TcpProxy(redis_port)
-    channel = f"sb-catchup-{uuid.uuid4().hex[:8]}"
-    common = {"MESSAGE_QUEUE_CHANNEL": channel, "MESSAGE_QUEUE_RETRY_MAX": "1"}
+    common = {
+        "MESSAGE_QUEUE_CHANNEL": f"sb-catchup-{uuid.uuid4().hex[:8]}",
+        "MESSAGE_QUEUE_RETRY_MAX": "1",
+        **(extra or {}),
+    }
     one = server_factory(
         {**common, "MESSAGE_QUEUE_URL": redis_url}, database_url=postgres_url
     )
@@ -50,6 +63,13 @@ def test_process_cut_off_from_redis_delivers_what_it_missed_in_order(
         database_url=postgres_url,
         seed=False,
     )
+    return one, two, proxy
+
+
+def test_process_cut_off_from_redis_delivers_what_it_missed_in_order(
+    server_factory: ServerFactory, postgres_url: str, redis_url: str
+) -> None:
+    one, two, proxy = _cut_off_pair(server_factory, postgres_url, redis_url)
     world = build_world(one.url, one.seed)
     tenant = world.tenant_a["id"]
     client = SocketRecorder().connect(two.url, world.user_a.access_token)
@@ -79,21 +99,8 @@ def test_process_cut_off_from_redis_delivers_what_it_missed_in_order(
 def test_a_gap_too_large_to_push_makes_clients_resume_and_refetch(
     server_factory: ServerFactory, postgres_url: str, redis_url: str
 ) -> None:
-    rest = redis_url.split("//", 1)[1].split(":", 1)[1]
-    proxy = TcpProxy(int(rest.split("/", 1)[0]))
-    channel = f"sb-catchup-{uuid.uuid4().hex[:8]}"
-    common = {
-        "MESSAGE_QUEUE_CHANNEL": channel,
-        "MESSAGE_QUEUE_RETRY_MAX": "1",
-        "REPLAY_MAX_EVENTS": "3",
-    }
-    one = server_factory(
-        {**common, "MESSAGE_QUEUE_URL": redis_url}, database_url=postgres_url
-    )
-    two = server_factory(
-        {**common, "MESSAGE_QUEUE_URL": f"redis://127.0.0.1:{proxy.port}/0"},
-        database_url=postgres_url,
-        seed=False,
+    one, two, proxy = _cut_off_pair(
+        server_factory, postgres_url, redis_url, {"REPLAY_MAX_EVENTS": "3"}
     )
     world = build_world(one.url, one.seed)
     tenant = world.tenant_a["id"]
