@@ -47,6 +47,9 @@ class Event(db.Model):  # type: ignore[name-defined,misc]
         DateTime(timezone=True), default=utcnow, index=True
     )
     idempotency_key: Mapped[str | None] = mapped_column(String(128), default=None)
+    # SHA-256 of the request behind ``idempotency_key``: a reuse with another body
+    # is a conflict, not a silent repeat.
+    request_hash: Mapped[str | None] = mapped_column(String(64), default=None)
 
     def envelope(self) -> dict[str, Any]:
         """The wire envelope every client receives (DESIGN.md section 6)."""

@@ -27,6 +27,15 @@ class User(db.Model):  # type: ignore[name-defined,misc]
     created_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow
     )
+    # Set when an admin or msp deactivates the user: tokens are refused from then on.
+    deactivated_at: Mapped[datetime | None] = mapped_column(
+        DateTime(timezone=True), default=None
+    )
+
+    @property
+    def is_active(self) -> bool:
+        """False once the user has been deactivated."""
+        return self.deactivated_at is None
 
     def to_dict(self) -> dict[str, object]:
         """Public JSON shape (never the hash)."""
