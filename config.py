@@ -110,6 +110,13 @@ class Config:
     SLOW_CLIENT_QUEUE_LIMIT = _env_int("SLOW_CLIENT_QUEUE_LIMIT", 10000)
     SLOW_CLIENT_CHECK_INTERVAL = _env_float("SLOW_CLIENT_CHECK_INTERVAL", 5.0)
 
+    # Deepest JSON nesting accepted in a REST body or a socket event.
+    MAX_JSON_DEPTH = _env_int("MAX_JSON_DEPTH", 32)
+    # An engine.io session with no accepted namespace after this long is closed.
+    CONNECT_TIMEOUT = _env_float("CONNECT_TIMEOUT", 10.0)
+    # A connection whose unsent packets exceed this many bytes on two checks is closed.
+    SLOW_CLIENT_QUEUE_BYTES = _env_int("SLOW_CLIENT_QUEUE_BYTES", 4 * 1024 * 1024)
+
     REPLAY_MAX_EVENTS = _env_int("REPLAY_MAX_EVENTS", 10000)
     REPLAY_MAX_AGE = _env_int("REPLAY_MAX_AGE", 24 * 3600)
     EVENT_RETENTION = _env_int("EVENT_RETENTION", 7 * 24 * 3600)
