@@ -1,0 +1,88 @@
+"""Every REST request's untrusted input checked once: JSON depth and NUL characters.
+
+The JSON body is checked where it is parsed (``GuardedRequest.get_json``), so no
+view can forget it; the path and query string are checked before any view runs.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask, current_app, request
+from flask.wrappers import Request
+
+from webapp.errors import ValidationFailed
+from webapp.input_guard import contains_nul, json_depth_exceeds
+
+logger = logging.getLogger(__name__)
+
+NUL_MESSAGE = "text must not contain the NUL character (\\u0000)"
+
+
+def _refuse(reason: str, exc: ValidationFailed) -> ValidationFailed:
+    """Log one line for the offence (never a traceback) and return the error."""
+    logger.warning(
+        "refused %s %s from %s: %s",
+        request.method,
+        request.path,
+        request.remote_addr,
+        reason,
+    )
+    return exc
+
+
+class GuardedRequest(Request):
+    """A request whose JSON body is refused when too deep or holding a NUL."""
+
+    def get_json(
+        self, force: bool = False, silent: bool = False, cache: bool = True
+    ) -> Any:
+        """Parse the body as usual, then refuse (400) what no view may see."""
+        checked = getattr(self, "_guard_checked", False)
+        try:
+            value = super().get_json(force=force, silent=silent, cache=cache)
+        except RecursionError:
+            # The C decoder gives up on a few thousand levels; that is too deep too.
+            raise self._too_deep() from None
+        if value is None or checked:
+            return value
+        if json_depth_exceeds(value, current_app.config["MAX_JSON_DEPTH"]):
+            raise self._too_deep()
+        if contains_nul(value):
+            raise _refuse(
+                "NUL character in the JSON body",
+                ValidationFailed(NUL_MESSAGE, details=[{"field": "body"}]),
+            )
+        self._guard_checked = True
+        return value
+
+    def _too_deep(self) -> ValidationFailed:
+        limit = current_app.config["MAX_JSON_DEPTH"]
+        return _refuse(
+            f"JSON body nested deeper than {limit} levels",
+            ValidationFailed(
+                f"the body is nested deeper than {limit} levels", code="too_deep"
+            ),
+        )
+
+
+def refuse_nul_in_url() -> None:
+    """Refuse (400) a path or query string holding a NUL character."""
+    if "\x00" in request.path:
+        raise _refuse(
+            "NUL character in the path",
+            ValidationFailed(NUL_MESSAGE, details=[{"field": "path"}]),
+        )
+    for name, value in request.args.items(multi=True):
+        if "\x00" in name or "\x00" in value:
+            raise _refuse(
+                "NUL character in the query string",
+                ValidationFailed(NUL_MESSAGE, details=[{"field": name}]),
+            )
+
+
+def init_request_guard(app: Flask) -> None:
+    """Parse every request with ``GuardedRequest``; check every URL for NUL."""
+    app.request_class = GuardedRequest
+    app.before_request(refuse_nul_in_url)
