@@ -1,7 +1,9 @@
 """Every REST request's untrusted input checked once: JSON depth and NUL characters.
 
-The JSON body is checked where it is parsed (``GuardedRequest.get_json``), so no
-view can forget it; the path and query string are checked before any view runs.
+Before any view (and before authentication: refusing malformed input is cheaper
+than checking a token) the path, the query string and a JSON body are checked; the
+body is parsed once and cached, and ``GuardedRequest.get_json`` applies the same
+checks wherever a view parses it, so no view can forget them.
 """
 
 from __future__ import annotations
@@ -67,6 +69,14 @@ class GuardedRequest(Request):
         )
 
 
+def check_request() -> None:
+    """Refuse (400) a NUL in the URL, or a JSON body too deep or holding a NUL."""
+    refuse_nul_in_url()
+    if request.is_json and request.content_length:
+        # Invalid JSON is each view's to report (it may not even read the body).
+        request.get_json(silent=True)
+
+
 def refuse_nul_in_url() -> None:
     """Refuse (400) a path or query string holding a NUL character."""
     if "\x00" in request.path:
@@ -83,6 +93,6 @@ def refuse_nul_in_url() -> None:
 
 
 def init_request_guard(app: Flask) -> None:
-    """Parse every request with ``GuardedRequest``; check every URL for NUL."""
+    """Parse every request with ``GuardedRequest`` and check it before any view."""
     app.request_class = GuardedRequest
-    app.before_request(refuse_nul_in_url)
+    app.before_request(check_request)
