@@ -142,7 +142,8 @@ def test_publish_data_nested_900_deep_is_refused(
     srv, world = live
     body = (
         '{"namespace": "/engagement", "event": "alert", "target": {"tenant": '
-        f'{world.tenant_a["id"]}}}, "data": {nested_objects(900)}}}'
+        f'{world.tenant_a["id"]}}}, "data": {{"title": "deep", '
+        f'"extra": {nested_objects(900)}}}}}'
     )
     for path in ("/api/publish", "/api/publish/batch"):
         payload = body if path == "/api/publish" else f"[{body}]"
