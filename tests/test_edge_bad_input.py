@@ -348,3 +348,21 @@ def test_socket_event_ids_beyond_64_bits_get_an_error_ack_naming_the_field(
     finally:
         client.disconnect()
     assert_no_traceback(srv)
+
+
+def test_nan_and_infinity_are_refused_as_not_json(
+    live: tuple[LiveServer, World],
+) -> None:
+    srv, world = live
+    headers = {"Content-Type": "application/json", "X-API-Key": world.key_a}
+    target = f'"target": {{"tenant": {world.tenant_a["id"]}}}'
+    for number in ("NaN", "Infinity", "-Infinity", "1e999"):
+        body = (
+            '{"namespace": "/engagement", "event": "alert", '
+            f'{target}, "data": {{"title": "x", "value": {number}}}}}'
+        )
+        response = requests.post(
+            srv.url + "/api/publish", data=body, headers=headers, timeout=10
+        )
+        assert_error(response, 400, "invalid_json")
+    assert_no_traceback(srv)

@@ -9,9 +9,11 @@ checks wherever a view parses it, so no view can forget them.
 from __future__ import annotations
 
 import logging
+import math
 from typing import Any
 
 from flask import Flask, current_app, request
+from flask.json.provider import DefaultJSONProvider
 from flask.wrappers import Request
 
 from webapp.errors import ValidationFailed
@@ -32,6 +34,32 @@ def _refuse(reason: str, exc: ValidationFailed) -> ValidationFailed:
         reason,
     )
     return exc
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{text} is not a finite number")
+    return value
+
+
+def _no_constant(name: str) -> float:
+    raise ValueError(f"{name} is not JSON")
+
+
+class StrictJSONProvider(DefaultJSONProvider):
+    """Flask's JSON, decoding without NaN and Infinity.
+
+    They are not JSON and no browser parses them; Python's decoder accepts them
+    by default, and stored in an event they would reach every client as text
+    its ``JSON.parse`` rejects. Flask parses request bodies with ``app.json``.
+    """
+
+    def loads(self, s: str | bytes, **kwargs: Any) -> Any:
+        """Decode standard JSON only."""
+        kwargs.setdefault("parse_constant", _no_constant)
+        kwargs.setdefault("parse_float", _finite)
+        return super().loads(s, **kwargs)
 
 
 class GuardedRequest(Request):
@@ -94,5 +122,6 @@ def refuse_nul_in_url() -> None:
 
 def init_request_guard(app: Flask) -> None:
     """Parse every request with ``GuardedRequest`` and check it before any view."""
+    app.json = StrictJSONProvider(app)
     app.request_class = GuardedRequest
     app.before_request(check_request)
