@@ -1,4 +1,4 @@
-"""REST endpoints for the dashboard: alerts, interventions, analytics (DESIGN §8)."""
+"""REST endpoints for the dashboard: alerts, interventions, analytics."""
 
 from __future__ import annotations
 
