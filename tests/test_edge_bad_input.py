@@ -8,6 +8,7 @@ URL map, so a new one is probed without editing this file.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -318,6 +319,15 @@ def test_a_nul_character_is_refused_everywhere(
         response = api.request(method, path, **kwargs)
         assert_error(response, 400, "validation_error")
         assert "NUL" in response.json()["error"]["message"], response.text
+    # JSON may come as UTF-16 too: the NUL is refused however it is encoded.
+    utf16 = json.dumps({"email": nul, "password": "x"}).encode("utf-16")
+    response = requests.post(
+        srv.url + "/api/auth/login",
+        data=utf16,
+        headers={"Content-Type": "application/json"},
+        timeout=10,
+    )
+    assert_error(response, 400, "validation_error")
     assert_no_traceback(srv)
 
 
