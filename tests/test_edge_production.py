@@ -90,12 +90,17 @@ def test_wsgi_refuses_a_wildcard_origin(tmp_path: Path) -> None:
 def test_flask_cli_refuses_production_with_one_line(tmp_path: Path) -> None:
     env = production_env(tmp_path, CORS_ALLOWED_ORIGINS="*")
     env.pop("JWT_SECRET_KEY")
-    result = run(env, "-m", "flask", "--app", "webapp", "db", "upgrade")
-    assert result.returncode != 0
-    assert "Traceback" not in result.stderr, result.stderr
-    lines = meaningful_lines(result.stderr)
-    assert len(lines) == 1, result.stderr
-    assert "JWT_SECRET_KEY" in lines[0] and "CORS_ALLOWED_ORIGINS" in lines[0]
+    for command in (
+        ["db", "upgrade"],
+        ["create-admin", "--email", "a@b.c"],
+        ["--help"],
+    ):
+        result = run(env, "-m", "flask", "--app", "webapp", *command)
+        assert result.returncode != 0, command
+        assert "Traceback" not in result.stderr, result.stderr
+        lines = meaningful_lines(result.stderr)
+        assert len(lines) == 1, result.stderr
+        assert "JWT_SECRET_KEY" in lines[0] and "CORS_ALLOWED_ORIGINS" in lines[0]
 
 
 def create_admin(

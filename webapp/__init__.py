@@ -25,8 +25,10 @@ def create_app(config_name: str | None = None) -> Flask:
         config_class.init_app(app)
     except ConfigurationError as exc:
         if click.get_current_context(silent=True) is not None:
-            # Under the flask CLI: click prints "Error: <message>", exits 1.
-            raise click.ClickException(str(exc)) from None
+            # Under the flask CLI: one line and exit. An exception would reach
+            # the operator as a traceback when flask lists commands (--help).
+            click.echo(f"Error: {exc}", err=True)
+            raise SystemExit(2) from None
         raise
     if app.config["EVENT_RETENTION"] < app.config["REPLAY_MAX_AGE"]:
         # A replay may read events up to REPLAY_MAX_AGE old; pruning them sooner
