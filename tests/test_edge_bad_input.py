@@ -123,7 +123,7 @@ def test_each_refusal_writes_one_log_line(live: tuple[LiveServer, World]) -> Non
     srv, _world = live
 
     def refusals() -> int:
-        return srv.process.log().count("refused POST /api/auth/login")
+        return srv.process.log().count("refused POST '/api/auth/login'")
 
     before = refusals()
     response = requests.post(

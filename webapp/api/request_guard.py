@@ -26,8 +26,9 @@ NUL_MESSAGE = "text must not contain the NUL character (\\u0000)"
 
 def _refuse(reason: str, exc: ValidationFailed) -> ValidationFailed:
     """Log one line for the offence (never a traceback) and return the error."""
+    # The path is quoted (%r): it may hold a NUL or a newline forging a log line.
     logger.warning(
-        "refused %s %s from %s: %s",
+        "refused %s %r from %s: %s",
         request.method,
         request.path,
         request.remote_addr,
