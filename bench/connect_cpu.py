@@ -19,6 +19,7 @@ from webapp.auth.tokens import identity_from_socket_token, issue_access_token  #
 from webapp.extensions import db  # noqa: E402
 from webapp.models import Tenant, User  # noqa: E402
 from webapp.services import connections  # noqa: E402
+from webapp.services.auth_cache import init_auth_cache  # noqa: E402
 from webapp.services.connections import ConnectionInfo  # noqa: E402
 
 REGISTERED = 10_000
@@ -36,6 +37,7 @@ def main() -> None:
     with app.app_context():
         if len(sys.argv) > 2:
             connections.init_connections(app)
+            init_auth_cache(app)
         db.create_all()
         suffix = uuid.uuid4().hex[:8]
         msp = Tenant(name=f"msp-{suffix}", kind="msp")
@@ -68,7 +70,9 @@ def main() -> None:
 
         for _ in range(200):  # warm up caches and pools
             one()
+        fresh = iter([issue_access_token(user) for _ in range(ROUNDS)])
         for label, fn in (
+            ("new token", lambda: identity_from_socket_token(next(fresh))),
             ("identity+cap", one),
             ("identity", lambda: identity_from_socket_token(token)),
             ("cap", lambda: registry.count_for_user(user.id, "/events")),

@@ -7,10 +7,13 @@ connect needs no database query in the common case.
 
 from __future__ import annotations
 
+import threading
+import time
+from datetime import timedelta
 from typing import Any, Protocol
 
 import jwt as pyjwt
-from flask import Flask, Response
+from flask import Flask, Response, current_app
 from flask_jwt_extended import create_access_token, create_refresh_token, decode_token
 from flask_jwt_extended.exceptions import JWTExtendedException
 
@@ -20,6 +23,52 @@ from webapp.extensions import jwt
 from webapp.services import revocation
 from webapp.services.auth_cache import UserState, auth_cache, init_auth_cache
 from webapp.services.tenancy import identity_for_user_state
+
+# Access tokens already verified by this process -> their claims. A client that
+# reconnects presents the same token again and again, and checking its signature
+# costs more than the rest of the connect. Keyed by the whole token (signature
+# included), so only a string this app verified itself can hit; its expiry is
+# checked again on every hit, its revocation and user as on any connect.
+VERIFIED_TOKENS_MAX = 4096
+_VERIFIED_KEY = "switchboard.verified_tokens"
+
+
+class _VerifiedTokens:
+    """A bounded map of verified token -> claims (oldest dropped first)."""
+
+    def __init__(self, leeway: float) -> None:
+        self.leeway = leeway
+        self._lock = threading.Lock()
+        self._claims: dict[str, dict[str, Any]] = {}
+
+    def decode(self, token: str) -> dict[str, Any]:
+        """``decode_token`` once per token; later calls check only the expiry."""
+        claims = self._claims.get(token)
+        if claims is None:
+            claims = decode_token(token)
+            with self._lock:
+                if len(self._claims) >= VERIFIED_TOKENS_MAX:
+                    self._claims.pop(next(iter(self._claims)))
+                self._claims[token] = claims
+            return claims
+        expires = claims.get("exp")
+        if expires is not None and expires + self.leeway <= time.time():
+            with self._lock:
+                self._claims.pop(token, None)
+            raise pyjwt.ExpiredSignatureError("Signature has expired")
+        return claims
+
+
+def _verified_tokens() -> _VerifiedTokens:
+    store: _VerifiedTokens | None = current_app.extensions.get(_VERIFIED_KEY)
+    if store is None:
+        leeway = current_app.config.get("JWT_DECODE_LEEWAY", 0)
+        if isinstance(leeway, timedelta):
+            leeway = leeway.total_seconds()
+        store = current_app.extensions.setdefault(
+            _VERIFIED_KEY, _VerifiedTokens(float(leeway))
+        )
+    return store
 
 
 class TokenRejected(DomainError):
@@ -93,7 +142,7 @@ def identity_from_socket_token(token: Any) -> Identity:
     if not isinstance(token, str):
         raise TokenRejected("the token must be a string", code="invalid_token")
     try:
-        claims = decode_token(token)
+        claims = _verified_tokens().decode(token)
     except pyjwt.ExpiredSignatureError as exc:
         raise TokenRejected("the token has expired", code="token_expired") from exc
     except (pyjwt.InvalidTokenError, JWTExtendedException) as exc:
