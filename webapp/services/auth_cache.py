@@ -116,6 +116,14 @@ class AuthCache:
             logger.warning("auth cache: Redis unreachable (%s); using the DB", exc)
             self._distrust()
             return db.session.get(RevokedToken, jti) is not None
+        if version is None:
+            # Seeding sets the version, so Redis lost its data (restart, flush):
+            # copy the revocations back and answer from the durable record.
+            logger.warning("auth cache: Redis lost its state; reseeding")
+            self._seeded = False
+            self._seed()
+            self._adopt_version(None)
+            return db.session.get(RevokedToken, jti) is not None
         self._adopt_version(version)
         return bool(revoked)
 
@@ -147,9 +155,10 @@ class AuthCache:
             if expires_at.tzinfo is None:  # SQLite drops the zone
                 expires_at = expires_at.replace(tzinfo=UTC)
             self._revoked[jti] = expires_at.timestamp()
-        if self.client is not None and rows:
+        if self.client is not None:
             try:
                 pipe = self.client.pipeline(transaction=False)
+                pipe.set(self.version_key, "0", nx=True)  # "Redis has our state"
                 for jti, expires in self._revoked.items():
                     ttl = max(1, int(expires - time.time()))
                     pipe.set(self.revoked_key(jti), "1", ex=ttl, nx=True)
