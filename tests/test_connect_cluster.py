@@ -7,6 +7,7 @@ very next connect.
 
 from __future__ import annotations
 
+import threading
 import uuid
 from collections.abc import Callable
 
@@ -106,3 +107,33 @@ def _connects(url: str, member: Member, opened: list[SocketRecorder]) -> bool:
         return False
     recorder.wait_for("welcome")
     return True
+
+
+def test_a_burst_on_one_process_never_gets_past_the_cap(cluster: Cluster) -> None:
+    member = cluster.world.add_user(cluster.world.tenant_b["id"])
+    outcomes: list[bool] = []
+    made: list[SocketRecorder] = []
+    lock = threading.Lock()
+
+    def attempt() -> None:
+        recorder = SocketRecorder()
+        with lock:
+            made.append(recorder)
+        try:
+            recorder.connect(cluster.one.url, member.access_token, ["/engagement"])
+            accepted = True
+        except socketio.exceptions.ConnectionError:
+            accepted = False
+        with lock:
+            outcomes.append(accepted)
+
+    threads = [threading.Thread(target=attempt) for _ in range(8)]
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(30)
+        assert sorted(outcomes) == [False] * 6 + [True] * 2
+    finally:
+        for recorder in made:
+            recorder.disconnect()

@@ -100,16 +100,25 @@ class RedisConnectionRegistry:
         While Redis is down only this process's connections are counted: refusing
         every connection would be worse than a cap enforced per process.
         """
-        own = self._local.count_for_user(user_id, namespace)
         field = f"{user_id}|{namespace}"
         try:
-            others = self._sum_others(
-                args=[self.state.prefix, USER_CONNECTIONS, self.state.process_id, field]
+            others = int(
+                self._sum_others(
+                    args=[
+                        self.state.prefix,
+                        USER_CONNECTIONS,
+                        self.state.process_id,
+                        field,
+                    ]
+                )
             )
         except redis.RedisError:
             logger.warning("Redis down: per-user cap counts this process only")
-            return own
-        return own + int(others)
+            others = 0
+        # Read after the round-trip (which yields): a connect of the same user on
+        # this process that registered meanwhile is counted, and in the common
+        # case nothing yields between here and this connect's own registration.
+        return others + self._local.count_for_user(user_id, namespace)
 
     def for_token(self, jti: str) -> list[ConnectionInfo]:
         """Connections opened with one token, on any process."""
