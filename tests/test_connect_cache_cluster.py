@@ -92,3 +92,21 @@ def test_revocations_survive_redis_losing_its_data(
     client.delete(*list(client.scan_iter(f"{one.prefix}:*")))  # a flushed Redis
     assert _as(app, two).check_revoked("jti-2")  # from the durable record
     assert client.exists(one.revoked_key("jti-2"))  # and copied back for all
+
+
+def test_an_invalidation_made_while_redis_was_unreachable_is_shared_later(
+    app: Flask, caches: tuple[AuthCache, AuthCache]
+) -> None:
+    one, two = caches
+    user = _user()
+    user_id = user.id
+    _as(app, two).check_revoked("any")
+    assert not (two.user(user_id) or pytest.fail("no user")).deactivated
+    reachable, one.client = one.client, redis_client("redis://127.0.0.1:1", 0.2)
+    _as(app, one)
+    user.deactivated_at = utcnow()
+    db.session.commit()  # the bump fails: nothing listens on port 1
+    one.client = reachable
+    one.check_revoked("any")  # Redis answers again: the bump goes out
+    _as(app, two).check_revoked("any")
+    assert (two.user(user_id) or pytest.fail("no user")).deactivated

@@ -83,6 +83,7 @@ class AuthCache:
         self._version: Any = None
         self._trusted = client is None  # clustered: only once Redis answered
         self._seeded = False
+        self._owe_bump = False  # an invalidation Redis has not heard of yet
 
     # ------------------------------------------------------------ key names
     @property
@@ -232,11 +233,18 @@ class AuthCache:
         try:
             self.client.incr(self.version_key)
         except redis.RedisError as exc:
-            # Other processes distrust their caches while they cannot reach
-            # Redis either; once it is back their entries expire within the TTL.
-            logger.warning("auth cache: invalidation not shared (%s)", exc)
+            # Shared on the next round-trip that succeeds (see _adopt_version).
+            logger.warning("auth cache: invalidation not shared yet (%s)", exc)
+            self._owe_bump = True
 
     def _adopt_version(self, version: Any) -> None:
+        if self._owe_bump and self.client is not None:
+            # An invalidation made while Redis was unreachable: share it now.
+            self._owe_bump = False
+            try:
+                self.client.incr(self.version_key)
+            except redis.RedisError:
+                self._owe_bump = True
         with self._lock:
             if version != self._version or not self._trusted:
                 self._users.clear()
