@@ -43,6 +43,8 @@ logger = logging.getLogger(__name__)
 
 EXTENSION_KEY = "switchboard.auth_cache"
 DEFAULT_TTL = 60.0
+# After a failed attempt to copy revocations into Redis, wait this long to retry.
+PUSH_RETRY_SECONDS = 1.0
 # Session.info flag: this transaction changed a user or tenant row.
 _CHANGED = "switchboard.auth_rows_changed"
 
@@ -82,7 +84,9 @@ class AuthCache:
         self._revoked: dict[str, float] = {}  # jti -> expiry (epoch seconds)
         self._version: Any = None
         self._trusted = client is None  # clustered: only once Redis answered
-        self._seeded = False
+        self._loaded = False  # the revoked_tokens table was read
+        self._pushed = False  # Redis holds this process's revocations
+        self._next_push = 0.0
         self._owe_bump = False  # an invalidation Redis has not heard of yet
 
     # ------------------------------------------------------------ key names
@@ -121,7 +125,8 @@ class AuthCache:
             # Seeding sets the version, so Redis lost its data (restart, flush):
             # copy the revocations back and answer from the durable record.
             logger.warning("auth cache: Redis lost its state; reseeding")
-            self._seeded = False
+            self._loaded = self._pushed = False  # others' revocations too
+            self._next_push = 0.0
             self._seed()
             self._adopt_version(None)
             return db.session.get(RevokedToken, jti) is not None
@@ -140,34 +145,38 @@ class AuthCache:
             except redis.RedisError as exc:
                 # The database row stays the record; the next seed copies it.
                 logger.warning("auth cache: revocation not shared (%s)", exc)
-                self._seeded = False
+                self._pushed = False
 
     def _seed(self) -> None:
-        """Load the durable revocations once (and copy them into Redis)."""
-        if self._seeded:
+        """Load the durable revocations once; copy them to Redis until it has them."""
+        if not self._loaded:
+            now = utcnow()
+            rows = db.session.execute(
+                select(RevokedToken.jti, RevokedToken.expires_at).where(
+                    RevokedToken.expires_at > now
+                )
+            ).all()
+            for jti, expires_at in rows:
+                if expires_at.tzinfo is None:  # SQLite drops the zone
+                    expires_at = expires_at.replace(tzinfo=UTC)
+                self._revoked[jti] = expires_at.timestamp()
+            self._loaded = True
+        if self.client is None or self._pushed:
             return
-        now = utcnow()
-        rows = db.session.execute(
-            select(RevokedToken.jti, RevokedToken.expires_at).where(
-                RevokedToken.expires_at > now
-            )
-        ).all()
-        for jti, expires_at in rows:
-            if expires_at.tzinfo is None:  # SQLite drops the zone
-                expires_at = expires_at.replace(tzinfo=UTC)
-            self._revoked[jti] = expires_at.timestamp()
-        if self.client is not None:
-            try:
-                pipe = self.client.pipeline(transaction=False)
-                pipe.set(self.version_key, "0", nx=True)  # "Redis has our state"
-                for jti, expires in self._revoked.items():
-                    ttl = max(1, int(expires - time.time()))
-                    pipe.set(self.revoked_key(jti), "1", ex=ttl, nx=True)
-                pipe.execute()
-            except redis.RedisError as exc:
-                logger.warning("auth cache: cannot seed Redis (%s)", exc)
-                return  # try again on the next check
-        self._seeded = True
+        if time.monotonic() < self._next_push:
+            return  # Redis failed a moment ago: do not retry on every connect
+        try:
+            pipe = self.client.pipeline(transaction=False)
+            pipe.set(self.version_key, "0", nx=True)  # "Redis has our state"
+            for jti, expires in list(self._revoked.items()):
+                ttl = max(1, int(expires - time.time()))
+                pipe.set(self.revoked_key(jti), "1", ex=ttl, nx=True)
+            pipe.execute()
+        except redis.RedisError as exc:
+            logger.warning("auth cache: cannot seed Redis (%s)", exc)
+            self._next_push = time.monotonic() + PUSH_RETRY_SECONDS
+            return
+        self._pushed = True
 
     def _prune_revoked(self) -> None:
         now = time.time()
