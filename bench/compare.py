@@ -139,11 +139,22 @@ class Load:
         self.node.read("ready")
 
     def call(self, reply: str, **command: Any) -> dict[str, Any]:
-        """Send one command; return its answer and the server CPU it cost."""
-        cpu = cpu_seconds(self.target.pid)
+        """Send one command; return its answer and the CPU it cost.
+
+        ``server_busy``/``client_busy`` are CPU seconds per wall second of the
+        server and of the load generator: near 1.0 that process was saturated
+        (one core); both well below 1.0 with high latency means the machine
+        was busy with other work.
+        """
+        client = self.node.process.pid
+        server_cpu, client_cpu = cpu_seconds(self.target.pid), cpu_seconds(client)
+        start = time.monotonic()
         self.node.send(command)
         answer = self.node.read(reply, timeout=900)
-        answer["server_cpu_s"] = cpu_seconds(self.target.pid) - cpu
+        wall = max(1e-9, time.monotonic() - start)
+        answer["server_cpu_s"] = cpu_seconds(self.target.pid) - server_cpu
+        answer["server_busy"] = round(answer["server_cpu_s"] / wall, 2)
+        answer["client_busy"] = round((cpu_seconds(client) - client_cpu) / wall, 2)
         return answer
 
     def connect(self, n: int) -> dict[str, Any]:
@@ -224,6 +235,8 @@ def delivery_fields(answer: dict[str, Any]) -> dict[str, Any]:
         "out_of_order": answer["out_of_order"],
         "misrouted": answer["misrouted"],
         "statuses": answer["statuses"],
+        "server_busy": answer["server_busy"],
+        "client_busy": answer["client_busy"],
     }
 
 
@@ -238,6 +251,8 @@ def storm(run: Run, scenario: str, target: Target, load: Load, n: int) -> None:
         connects_per_s=round(answer["ok"] / answer["seconds"], 1),
         cpu_ms_per_connect=round(answer["server_cpu_s"] * 1000 / max(1, n), 3),
         seconds=round(answer["seconds"], 2),
+        server_busy=answer["server_busy"],
+        client_busy=answer["client_busy"],
     )
 
 
@@ -438,6 +453,13 @@ COMPARED = (
 )
 
 
+def busy(row: dict[str, Any]) -> str:
+    """``server/client`` busy fractions of a row, or ``-``."""
+    if "server_busy" not in row:
+        return "-"
+    return f"{row['server_busy']:.2f}/{row['client_busy']:.2f}"
+
+
 def print_comparison(run: Run) -> None:
     """Switchboard/Node ratios per scenario and metric."""
     by_key = {(r["scenario"], r["target"]): r for r in run.rows}
@@ -450,12 +472,22 @@ def print_comparison(run: Run) -> None:
         for prefix, metric, label, _higher in COMPARED:
             if scenario.startswith(prefix) and metric in sb and metric in node:
                 ratio = sb[metric] / node[metric] if node[metric] else float("nan")
-                table.append([scenario, label, sb[metric], node[metric], ratio])
+                table.append(
+                    [
+                        scenario,
+                        label,
+                        sb[metric],
+                        node[metric],
+                        f"{ratio:.2f}",
+                        busy(sb),
+                        busy(node),
+                    ]
+                )
     print_table(
         "compare: Switchboard vs the Node socket.io reference (same run, same "
-        "load generator)",
-        ["scenario", "metric", "switchboard", "node", "SB/Node"],
-        [[*row[:4], f"{row[4]:.2f}"] for row in table],
+        "load generator; busy = CPU s per wall s of server/load generator)",
+        ["scenario", "metric", "switchboard", "node", "SB/Node", "SB busy", "N busy"],
+        table,
     )
     publish = [r for r in run.rows if r["scenario"].startswith(("publish", "cluster"))]
     if publish:
