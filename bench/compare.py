@@ -229,6 +229,8 @@ def delivery_fields(answer: dict[str, Any]) -> dict[str, Any]:
         "p50_ms": round(answer["p50_ms"] or 0, 1),
         "p99_ms": round(answer["p99_ms"] or 0, 1),
         "max_ms": round(answer["max_ms"] or 0, 1),
+        "post_p50_ms": round(answer["post_p50_ms"] or 0, 1),
+        "post_p99_ms": round(answer["post_p99_ms"] or 0, 1),
         "cpu_us_per_recipient": round(answer["server_cpu_s"] * 1e6 / received, 1),
         "missing": answer["missing"],
         "duplicates": answer["duplicates"],
@@ -502,7 +504,7 @@ def print_comparison(run: Run) -> None:
                     r["events_per_s"],
                     r["p50_ms"],
                     r["p99_ms"],
-                    r["cpu_ms_per_event"],
+                    f"{r['cpu_ms_per_event']:.2f}",
                 ]
                 for r in publish
             ],
