@@ -173,12 +173,21 @@ class Run:
 
     def __init__(self, sizes: Sizes) -> None:
         self.sizes = sizes
+        # Tells this run's lines apart in compare.jsonl (bench.compare_report).
+        self.run_id = time.strftime("%Y%m%dT%H%M%S")
+        self.size_name = "full" if sizes == FULL else "small"
         self.rows: list[dict[str, Any]] = []
         self.problems: list[str] = []
 
     def add(self, scenario: str, target: str, **fields: Any) -> dict[str, Any]:
         """Record one row (and print it as it comes)."""
-        row = {"scenario": scenario, "target": target, "load": load_average()}
+        row = {
+            "run": self.run_id,
+            "sizes": self.size_name,
+            "scenario": scenario,
+            "target": target,
+            "load": load_average(),
+        }
         row.update(fields)
         record(NAME, row)
         self.rows.append(row)
@@ -434,6 +443,7 @@ def flood_section(run: Run) -> None:
     row = refusal_flood.flood(run.sizes.flood, refusal_flood.CONCURRENCY)
     for problem in row.pop("problems"):
         run.fail(f"refusal_flood: {problem}")
+    row.pop("load")
     run.add("refusal_flood", "switchboard", **row)
 
 
