@@ -56,6 +56,8 @@ def pick(spec: str | None, default: Path) -> tuple[str, Run]:
     if spec:
         path_text, _, run_id = spec.partition(":")
         path = Path(path_text)
+    if not path.is_file():
+        raise SystemExit(f"{path}: no such file (run python -m bench compare --full)")
     runs = read_runs(path)
     if run_id:
         return run_id, runs[run_id]
