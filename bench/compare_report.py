@@ -1,14 +1,16 @@
 """Before/after table of two ``python -m bench compare`` runs.
 
     python -m bench.compare_report             # baseline vs the last --full run
+    python -m bench.compare_report --sizes small   # the same for `make bench`
     python -m bench.compare_report --list      # the runs in a file
     python -m bench.compare_report --before FILE[:RUN] --after FILE[:RUN]
 
-The baseline is bench/baselines/compare-e45817c.jsonl (a ``--full`` run on main
-e45817c, before the capacity work); the after run is the newest ``--full`` run
-in bench/results/compare.jsonl. For every figure: Switchboard before and after,
-after/before, and the Switchboard/Node ratio of each run (Node is re-measured
-in every run, so the ratio is the figure that survives a different machine load).
+The baseline is bench/baselines/compare-e45817c.jsonl (a ``--full`` and a small
+run on main e45817c, before the capacity work); the after run is the newest run
+of the same sizes in bench/results/compare.jsonl. For every figure: Switchboard
+before and after, after/before, and the Switchboard/Node ratio of each run (Node
+is re-measured in every run, so the ratio is the figure that survives a
+different machine load).
 """
 
 from __future__ import annotations
@@ -50,8 +52,8 @@ def read_runs(path: Path) -> dict[str, Run]:
     return dict(runs)
 
 
-def pick(spec: str | None, default: Path) -> tuple[str, Run]:
-    """``FILE[:RUN]`` (default file; newest --full run) -> (label, run)."""
+def pick(spec: str | None, default: Path, sizes: str) -> tuple[str, Run]:
+    """``FILE[:RUN]`` (default file; its newest run of ``sizes``) -> (id, run)."""
     path, run_id = default, None
     if spec:
         path_text, _, run_id = spec.partition(":")
@@ -61,10 +63,10 @@ def pick(spec: str | None, default: Path) -> tuple[str, Run]:
     runs = read_runs(path)
     if run_id:
         return run_id, runs[run_id]
-    full = [k for k, run in runs.items() if next(iter(run.values()))["sizes"] == "full"]
-    if not full:
-        raise SystemExit(f"no --full run in {path}")
-    return full[-1], runs[full[-1]]
+    found = [k for k, run in runs.items() if next(iter(run.values()))["sizes"] == sizes]
+    if not found:
+        raise SystemExit(f"no {sizes} run in {path}")
+    return found[-1], runs[found[-1]]
 
 
 def cell(value: Any) -> Any:
@@ -141,6 +143,12 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--before", help=f"FILE[:RUN] (default {BASELINE})")
     parser.add_argument("--after", help=f"FILE[:RUN] (default {RESULTS})")
     parser.add_argument("--list", metavar="FILE", nargs="?", const=str(RESULTS))
+    parser.add_argument(
+        "--sizes",
+        choices=["full", "small"],
+        default="full",
+        help="which runs to pick by default (small: make bench without --full)",
+    )
     args = parser.parse_args(argv)
     if args.list:
         for run_id, run in read_runs(Path(args.list)).items():
@@ -150,8 +158,8 @@ def main(argv: list[str]) -> int:
                 f"  load {first['load']}  rows {len(run)}"
             )
         return 0
-    before_id, before = pick(args.before, BASELINE)
-    after_id, after = pick(args.after, RESULTS)
+    before_id, before = pick(args.before, BASELINE, args.sizes)
+    after_id, after = pick(args.after, RESULTS, args.sizes)
     for label, run_id, run in (
         ("before", before_id, before),
         ("after", after_id, after),
