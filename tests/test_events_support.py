@@ -23,7 +23,7 @@ def assert_envelope(
     tenant_id: int,
     persisted: bool = True,
 ) -> None:
-    """The DESIGN section 6 envelope, addressed as expected."""
+    """The envelope of docs/architecture.md §6, addressed as expected."""
     assert set(envelope) >= ENVELOPE_KEYS, envelope
     assert envelope["type"] == event
     assert envelope["namespace"] == namespace

@@ -1,6 +1,6 @@
 """The official JavaScript client (socket.io-client on Node) against the live server.
 
-DESIGN.md section 10: a Node script with the official ``socket.io-client``
+docs/architecture.md §10: a Node script with the official ``socket.io-client``
 connects, authenticates, joins, receives and reconnects, driven from pytest.
 ``tests/js/client.mjs`` uses the very lines ``docs/client.md`` shows. Without
 Node or ``node_modules/socket.io-client`` (``make node``) these tests are

@@ -1,4 +1,4 @@
-"""Password guessing is throttled: 429 after repeated failures (DESIGN.md section 5)."""
+"""Password guessing is throttled: 429 after repeated failures (architecture §5)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Gap-free replay of missed events on reconnect (DESIGN.md section 6)."""
+"""Gap-free replay of missed events on reconnect (docs/architecture.md §6)."""
 
 from __future__ import annotations
 

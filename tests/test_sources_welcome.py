@@ -3,9 +3,9 @@
 The old suite checked "connection acceptance, welcome message received" in that
 order. With a raw Engine.IO WebSocket the test sees the packets in the order the
 server wrote them: the Socket.IO CONNECT acknowledgement must come before
-``welcome`` (DESIGN 6: "After connect the server emits welcome"); a client that
-answers ``welcome`` with an emit otherwise finds its namespace not yet connected
-(python-socketio raises BadNamespaceError).
+``welcome`` (docs/architecture.md §6: "After connect the server emits
+welcome"); a client that answers ``welcome`` with an emit otherwise finds its
+namespace not yet connected (python-socketio raises BadNamespaceError).
 """
 
 from __future__ import annotations

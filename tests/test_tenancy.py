@@ -1,4 +1,4 @@
-"""Tenants, users and API keys with role checks (DESIGN.md section 3)."""
+"""Tenants, users and API keys with role checks (docs/architecture.md §3)."""
 
 from __future__ import annotations
 

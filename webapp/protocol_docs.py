@@ -1,6 +1,6 @@
 """The protocol reference (docs/protocol.md), rendered from the event registry.
 
-DESIGN.md section 7: the protocol docs read the registry, so they cannot drift from
+docs/architecture.md §7: the protocol docs read the registry, so they cannot drift from
 what the publish API validates. ``flask protocol-docs`` writes the file and
 ``flask protocol-docs --check`` fails when the committed copy is stale.
 """
