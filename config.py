@@ -148,6 +148,13 @@ class Config:
     PRUNE_INTERVAL = _env_int("PRUNE_INTERVAL", 3600)
     IDEMPOTENCY_WINDOW = _env_int("IDEMPOTENCY_WINDOW", 24 * 3600)
     PUBLISH_BATCH_MAX = _env_int("PUBLISH_BATCH_MAX", 500)
+    # Most events one group commit persists; 0 in PUBLISH_GROUP_COMMIT publishes
+    # each event in its own transaction (for comparison).
+    PUBLISH_GROUP_MAX = _env_int("PUBLISH_GROUP_MAX", 500)
+    PUBLISH_GROUP_COMMIT = _env_bool("PUBLISH_GROUP_COMMIT", True)
+    # Longest life of a cached user or tenant (a safety net: changes made through
+    # the app invalidate the cache at once, cluster-wide).
+    AUTH_CACHE_TTL = _env_float("AUTH_CACHE_TTL", 60.0)
     # Largest REST request body (a 500-event batch fits); larger ones get 413.
     MAX_CONTENT_LENGTH = _env_int("MAX_REQUEST_BYTES", 4 * 1024 * 1024)
 
