@@ -71,6 +71,12 @@ def request_hash(event_type: EventType, room: str, data: dict[str, Any]) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+def _flat(data: Any) -> bool:
+    return isinstance(data, dict) and not any(
+        isinstance(value, dict | list) for value in data.values()
+    )
+
+
 def _request(
     event_type: EventType,
     data: Any,
@@ -80,7 +86,8 @@ def _request(
 ) -> PublishRequest:
     # Depth first: a hostile document must not reach the schema validator's
     # recursion (or the JSON encoder's) at all.
-    check_json_depth(data, current_app.config.get("MAX_JSON_DEPTH", 32), "data")
+    if not _flat(data):  # most payloads are one flat object: nothing to walk
+        check_json_depth(data, current_app.config.get("MAX_JSON_DEPTH", 32), "data")
     if idempotency_key is not None and contains_nul(idempotency_key):
         # PostgreSQL cannot store it; refused alike on every database.
         raise ValidationFailed(
