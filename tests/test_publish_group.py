@@ -153,10 +153,21 @@ def test_a_failing_group_loses_and_duplicates_nothing_of_the_others(
     assert db.session.scalar(select(func.count(Event.id))) == 3
 
 
-def test_concurrent_publishers_reach_a_client_in_id_order(
+def _group_metric(url: str) -> tuple[float, float]:
+    """(groups committed, events in them) from /metrics."""
+    values = {"count": 0.0, "sum": 0.0}
+    for line in Api(url).get("/metrics").text.splitlines():
+        for suffix in values:
+            if line.startswith(f"switchboard_publish_group_events_{suffix} "):
+                values[suffix] = float(line.split()[1])
+    return values["count"], values["sum"]
+
+
+def test_concurrent_publishers_reach_a_client_in_id_order_in_shared_commits(
     world: World, sockets: SocketFactory
 ) -> None:
     client = sockets().connect(world.url, world.user_a.access_token, ["/engagement"])
+    groups_before, events_before = _group_metric(world.url)
     ids: list[int] = []
     lock = threading.Lock()
 
@@ -179,6 +190,9 @@ def test_concurrent_publishers_reach_a_client_in_id_order(
     _in_threads(THREADS, worker)
     received = client.wait_for("alert", count=len(ids))
     assert [e["id"] for e in received] == sorted(ids)
+    groups, events = _group_metric(world.url)
+    assert events - events_before == len(ids)
+    assert groups - groups_before < len(ids), "the real server groups commits"
 
 
 def test_queue_down_is_503_for_every_concurrent_publish_and_stores_nothing(

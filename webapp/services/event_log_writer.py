@@ -27,6 +27,7 @@ from flask import Flask, current_app
 from sqlalchemy import Connection, insert, select, text, tuple_, update
 from sqlalchemy.orm import Session
 
+from webapp import metrics
 from webapp.errors import Conflict
 from webapp.extensions import db
 from webapp.models import Event
@@ -290,6 +291,7 @@ def _persist(group: list[Ticket], executor: Executor) -> list[_Staged]:
             .all()
         )
         executor.commit()
+        metrics.PUBLISH_GROUP_EVENTS.observe(len(rows))
         stamp = isoformat(now)
         for new_id, row, (staged, position) in zip(ids, rows, slots, strict=True):
             staged.envelopes[position] = {
