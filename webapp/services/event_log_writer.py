@@ -132,10 +132,19 @@ class EventLogWriter:
                     process(group, self._executor())
                 except BaseException as exc:  # never let the writer die
                     logger.exception("event-log writer failed a group")
-                    self._connection = None
+                    self._discard_connection()
                     for ticket in group:
                         if not ticket.done.is_set():
                             ticket.finish(None, exc)
+
+    def _discard_connection(self) -> None:
+        # Unknown state after an unexpected error: start the next group afresh.
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            try:
+                connection.close()
+            except Exception:
+                logger.warning("could not close the writer's connection", exc_info=True)
 
     def _executor(self) -> Connection:
         # A connection of its own, kept: the writer never waits for the pool
