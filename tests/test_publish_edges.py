@@ -1,4 +1,7 @@
-"""Publish API edges: idempotency conflicts, one error shape, ids and depth limits."""
+"""Publish API edges: idempotency conflicts, one error shape, ids and depth limits.
+
+Every test runs on SQLite and on PostgreSQL (the shared PostgreSQL + Redis pair).
+"""
 
 from __future__ import annotations
 
@@ -7,9 +10,19 @@ from typing import Any
 
 import pytest
 
-from tests.live import World
+from tests.live import World, build_world
+from tests.test_cluster_redis import pair  # noqa: F401 - module-scoped fixture
 
 MAX_ID = 2**63 - 1
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def world(request: pytest.FixtureRequest) -> World:
+    """A fresh tenant tree on the SQLite server or the PostgreSQL pair."""
+    name = "server" if request.param == "sqlite" else "pair"
+    live = request.getfixturevalue(name)
+    live = live[0] if isinstance(live, list) else live
+    return build_world(live.url, live.seed)
 
 
 def _alert(tenant_id: int, title: str = "t", **extra: Any) -> dict[str, Any]:
