@@ -229,3 +229,16 @@ def test_queue_down_is_503_for_every_concurrent_publish_and_stores_nothing(
         assert api.get("/api/events").json()["events"] == before, "nothing persisted"
     finally:
         redis.stop()
+
+
+def test_in_memory_apps_write_inline_with_the_same_rules(app: Flask) -> None:
+    # The in-memory database is one shared connection: no writer thread there.
+    db.session.add(Tenant(name="inline", kind="client"))
+    db.session.commit()
+    assert event_log_writer.writer_for(app) is None
+    first = _publish(app, 1, "one", "k")
+    assert _publish(app, 1, "one", "k").envelope["id"] == first.envelope["id"]
+    with pytest.raises(Conflict):
+        _publish(app, 1, "two", "k")
+    assert _publish(app, 1, "three").envelope["id"] > first.envelope["id"]
+    assert db.session.scalar(select(func.count(Event.id))) == 2
