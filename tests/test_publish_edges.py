@@ -9,9 +9,16 @@ import uuid
 from typing import Any
 
 import pytest
+from flask import Flask
+from sqlalchemy import func, select
 
 from tests.live import World, build_world
 from tests.test_cluster_redis import pair  # noqa: F401 - module-scoped fixture
+from webapp.auth.identity import INTEGRATION_ROLE, Identity
+from webapp.errors import NotFound, ValidationFailed
+from webapp.extensions import db
+from webapp.models import Event, Tenant
+from webapp.services import publisher
 
 MAX_ID = 2**63 - 1
 
@@ -142,6 +149,8 @@ def test_target_ids_outside_64_bit_are_not_found(
 
 
 def test_data_nested_too_deep_is_400_single_and_batch(world: World) -> None:
+    # Whichever guard answers (the request body's or the publish path's), the
+    # answer is 400 too_deep; the publish path's own is tested in-process below.
     api = world.api(world.key_a)
     for depth in (40, 900):
         body = _alert(world.tenant_a["id"])
@@ -154,7 +163,6 @@ def test_data_nested_too_deep_is_400_single_and_batch(world: World) -> None:
         )
         assert batch.status_code == 400, batch.text[:300]
         assert batch.json()["error"]["code"] == "too_deep"
-        assert batch.json()["error"]["details"][0]["index"] == 1
 
 
 def test_idempotency_key_with_nul_is_refused(world: World) -> None:
@@ -162,7 +170,53 @@ def test_idempotency_key_with_nul_is_refused(world: World) -> None:
         "/api/publish", json=_alert(world.tenant_a["id"], idempotency_key="a\x00b")
     )
     assert response.status_code == 400
-    assert response.json()["error"]["details"][0]["field"] == "idempotency_key"
+    assert response.json()["error"]["code"] == "validation_error"
+
+
+def _integration(tenant_id: int) -> Identity:
+    return Identity(
+        tenant_id=tenant_id,
+        role=INTEGRATION_ROLE,
+        tenant_kind="client",
+        name="test",
+        visible_tenant_ids=(tenant_id,),
+    )
+
+
+def test_the_publish_path_itself_refuses_deep_data_for_services_and_batches(
+    app: Flask,
+) -> None:
+    db.session.add(Tenant(name="deep", kind="client"))
+    db.session.commit()
+    deep = {"title": "x", "severity": "low", "tags": _nested(40)}
+    with pytest.raises(ValidationFailed) as service:
+        publisher.publish_to_room("/engagement", "alert", deep, "tenant:1", 1)
+    assert service.value.code == "too_deep"
+    items = [
+        publisher.BatchItem(
+            "/engagement", "alert", {**deep, "tags": []}, {"tenant": 1}
+        ),
+        publisher.BatchItem("/engagement", "alert", deep, {"tenant": 1}),
+    ]
+    with pytest.raises(ValidationFailed) as batch:
+        publisher.publish_batch(_integration(1), items)
+    assert batch.value.code == "too_deep"
+    assert batch.value.details[0]["index"] == 1
+    with pytest.raises(ValidationFailed) as nul:
+        publisher.publish_to_room(
+            "/engagement",
+            "alert",
+            {"title": "x", "severity": "low"},
+            "tenant:1",
+            1,
+            idempotency_key="a\x00b",
+        )
+    assert nul.value.details[0]["field"] == "idempotency_key"
+    with pytest.raises(NotFound):
+        publisher.publish_as(
+            _integration(1), "/engagement", "alert", {"title": "x"}, {"tenant": 2**64}
+        )
+    assert db.session.scalar(select(func.count(Event.id))) == 0
 
 
 def test_a_conflict_is_per_tenant(world: World) -> None:
