@@ -242,3 +242,28 @@ def test_in_memory_apps_write_inline_with_the_same_rules(app: Flask) -> None:
         _publish(app, 1, "two", "k")
     assert _publish(app, 1, "three").envelope["id"] > first.envelope["id"]
     assert db.session.scalar(select(func.count(Event.id))) == 2
+
+
+def test_a_burst_larger_than_the_pool_does_not_starve_the_writer(
+    server_factory: Callable[..., LiveServer], postgres_url: str
+) -> None:
+    # 2 pooled connections + 4 overflow, 30 publishers at once, the writer not yet
+    # started: waiting requests must not hold every connection the writer needs.
+    server = server_factory({"DB_POOL_SIZE": "2"}, database_url=postgres_url)
+    world = build_world(server.url, server.seed)
+    statuses: list[int] = []
+
+    def worker(index: int) -> None:
+        response = Api(server.url, api_key=world.key_a).post(
+            "/api/publish",
+            json={
+                "namespace": "/engagement",
+                "event": "alert",
+                "data": {"title": f"burst-{index}", "severity": "low"},
+                "target": {"tenant": world.tenant_a["id"]},
+            },
+        )
+        statuses.append(response.status_code)
+
+    _in_threads(30, worker)
+    assert statuses == [202] * 30

@@ -247,10 +247,13 @@ def deliver_many(requests: list[PublishRequest]) -> list[PublishResult]:
     persisted = [request for request in requests if request.event_type.persisted]
     written: list[PublishResult] = []
     if persisted:
-        if db.session.new or db.session.dirty or db.session.deleted:
+        session = db.session
+        if session.new or session.dirty or session.deleted or _pool_is_busy():
             # A service caller's unsaved change must not be lost (or left to the
-            # end of the request) while its event is already out.
-            db.session.commit()
+            # end of the request) while its event is already out. And while the
+            # pool runs short, a waiting request hands its connection back rather
+            # than holding it while the writer works.
+            session.commit()
         written = event_log_writer.write(persisted)
     done = iter(written)
     results = [
@@ -263,6 +266,12 @@ def deliver_many(requests: list[PublishRequest]) -> list[PublishResult]:
         if not request.event_type.persisted:
             emit_envelope(result.envelope)
     return results
+
+
+def _pool_is_busy() -> bool:
+    pool = db.engine.pool
+    checked_out, size = getattr(pool, "checkedout", None), getattr(pool, "size", None)
+    return callable(checked_out) and callable(size) and checked_out() >= size()
 
 
 def _volatile_envelope(request: PublishRequest) -> dict[str, Any]:
