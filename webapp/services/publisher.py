@@ -192,6 +192,8 @@ def publish_batch(identity: Identity, items: list[BatchItem]) -> list[PublishRes
                 )
             )
         except DomainError as exc:
+            if exc.status == 503:  # the queue, not the item: same answer as single
+                raise
             raise error_details(exc, index) from None
     return deliver_many(prepared)
 
