@@ -46,3 +46,13 @@ MALFORMED_PACKETS = Counter(
     "Connections closed after sending an undecodable Socket.IO packet",
     registry=REGISTRY,
 )
+
+# Group commit of the publish path (services/event_log_writer.py).
+from prometheus_client import Histogram  # noqa: E402
+
+PUBLISH_GROUP_EVENTS = Histogram(
+    "switchboard_publish_group_events",
+    "Events persisted per event-log commit (group commit)",
+    buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256, 512),
+    registry=REGISTRY,
+)

@@ -17,8 +17,15 @@ bp = Blueprint("publish", __name__, url_prefix="/api/publish")
 @bp.post("")
 @authenticated(allow_api_key=True)
 def publish() -> tuple[dict[str, Any], int]:
-    """Validate, persist and emit one event."""
-    body = parse_body(PublishBody)
+    """Validate, persist and emit one event.
+
+    Errors: ``details`` is a list of ``{"field", "message"}`` objects
+    (``publisher.error_details``).
+    """
+    try:
+        body = parse_body(PublishBody)
+    except ValidationFailed as exc:
+        raise publisher.error_details(exc) from None
     result = publisher.publish_as(
         current_identity(),
         body.namespace,
@@ -33,7 +40,11 @@ def publish() -> tuple[dict[str, Any], int]:
 @bp.post("/batch")
 @authenticated(allow_api_key=True)
 def publish_batch() -> tuple[dict[str, Any], int]:
-    """Validate every item first, then publish them in order."""
+    """Validate every item first, then publish them in order.
+
+    Errors: ``details`` is a list of ``{"field", "message", "index"}`` — the shape
+    of a single publish's, plus the item's position.
+    """
     payload = request.get_json(silent=True)
     items = payload.get("events") if isinstance(payload, dict) else payload
     if not isinstance(items, list) or not items:
@@ -48,8 +59,7 @@ def publish_batch() -> tuple[dict[str, Any], int]:
         try:
             body = parse_body(PublishBody, item)
         except ValidationFailed as exc:
-            exc.details = {"index": index, "errors": exc.details}
-            raise
+            raise publisher.error_details(exc, index) from None
         parsed.append(
             publisher.BatchItem(
                 body.namespace, body.event, body.data, body.target, body.idempotency_key

@@ -6,35 +6,27 @@ commands all come through here.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import select, text
-from sqlalchemy.exc import IntegrityError
 
 from webapp import metrics
 from webapp.auth.identity import Identity
 from webapp.errors import DomainError, Forbidden, ValidationFailed
 from webapp.events import EventType, get_event_type, validate_payload
 from webapp.extensions import db, get_socketio
-from webapp.models import Event
+from webapp.input_guard import check_json_depth, contains_nul
 from webapp.models.time import isoformat, utcnow
 from webapp.realtime.gate import send_local
-from webapp.services import message_queue, targets
+from webapp.services import event_log_writer, message_queue, targets
+from webapp.services.event_log_writer import PUBLISH_LOCK_KEY  # noqa: F401 - bench
 from webapp.services.message_queue import MessageQueueUnavailable
 
 logger = logging.getLogger(__name__)
-
-# Serialises persist+commit+emit in this process so clients receive ids in order.
-_publish_lock = threading.Lock()
-# Arbitrary constant naming the PostgreSQL advisory lock ("SWBD").
-PUBLISH_LOCK_KEY = 0x53574244
 
 
 @dataclass(frozen=True)
@@ -63,6 +55,48 @@ class PublishRequest:
     room: str
     tenant_id: int
     idempotency_key: str | None = None
+    # SHA-256 of the canonical request, kept with an idempotency key so that
+    # reusing the key for another request is a conflict.
+    request_hash: str | None = None
+
+
+def request_hash(event_type: EventType, room: str, data: dict[str, Any]) -> str:
+    """SHA-256 (hex) of the canonical request: namespace, event, target room, data."""
+    canonical = json.dumps(
+        [event_type.namespace, event_type.name, room, data],
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+    )
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _flat(data: Any) -> bool:
+    return isinstance(data, dict) and not any(
+        isinstance(value, dict | list) for value in data.values()
+    )
+
+
+def _request(
+    event_type: EventType,
+    data: Any,
+    room: str,
+    tenant_id: int,
+    idempotency_key: str | None,
+) -> PublishRequest:
+    # Depth first: a hostile document must not reach the schema validator's
+    # recursion (or the JSON encoder's) at all.
+    if not _flat(data):  # most payloads are one flat object: nothing to walk
+        check_json_depth(data, current_app.config.get("MAX_JSON_DEPTH", 32), "data")
+    if idempotency_key is not None and contains_nul(idempotency_key):
+        # PostgreSQL cannot store it; refused alike on every database.
+        raise ValidationFailed(
+            "idempotency_key must not contain NUL",
+            details=[{"field": "idempotency_key"}],
+        )
+    clean = validate_payload(event_type, data)
+    digest = request_hash(event_type, room, clean) if idempotency_key else None
+    return PublishRequest(event_type, clean, room, tenant_id, idempotency_key, digest)
 
 
 def prepare(
@@ -88,18 +122,42 @@ def prepare(
         raise ValidationFailed(
             f"{event!r} may target only: " + ", ".join(sorted(event_type.targets)),
             code="target_not_allowed",
+            details=[{"field": "target"}],
         )
     resolver = targets.TARGET_RESOLVERS.get(kind)
     if resolver is None:
-        raise ValidationFailed(f"target kind {kind!r} is not available")
+        raise ValidationFailed(
+            f"target kind {kind!r} is not available", details=[{"field": "target"}]
+        )
     if resolved is not None and (kind, target_id) in resolved:
         room, tenant_id = resolved[(kind, target_id)]
     else:
         room, tenant_id = resolver(identity, target_id)
         if resolved is not None:
             resolved[(kind, target_id)] = (room, tenant_id)
-    clean = validate_payload(event_type, data)
-    return PublishRequest(event_type, clean, room, tenant_id, idempotency_key)
+    return _request(event_type, data, room, tenant_id, idempotency_key)
+
+
+def error_details(exc: DomainError, index: int | None = None) -> DomainError:
+    """Give a publish error the one ``details`` shape of single and batch publish.
+
+    ``details`` is a list of ``{"field": <dotted path or null>, "message": <text>}``
+    objects; in a batch each also has ``"index"`` (the item's position). Returns
+    ``exc`` (changed in place) for ``raise``.
+    """
+    entries = exc.details if isinstance(exc.details, list) else None
+    if not entries:
+        entries = [{"field": None}]
+    shaped = []
+    for entry in entries:
+        item = dict(entry) if isinstance(entry, dict) else {"field": None}
+        item.setdefault("field", None)
+        item.setdefault("message", exc.message)
+        if index is not None:
+            item["index"] = index
+        shaped.append(item)
+    exc.details = shaped
+    return exc
 
 
 @dataclass(frozen=True)
@@ -114,7 +172,10 @@ class BatchItem:
 
 
 def publish_batch(identity: Identity, items: list[BatchItem]) -> list[PublishResult]:
-    """Check every item first (errors name the index), then deliver all, in order."""
+    """Check every item first (errors name the index), then deliver all, in order.
+
+    Errors carry the ``details`` shape of ``error_details`` with ``index``.
+    """
     resolved: dict[tuple[str, int], tuple[str, int]] = {}
     prepared = []
     for index, item in enumerate(items):
@@ -131,8 +192,9 @@ def publish_batch(identity: Identity, items: list[BatchItem]) -> list[PublishRes
                 )
             )
         except DomainError as exc:
-            exc.details = {"index": index, "errors": exc.details}
-            raise
+            if exc.status == 503:  # the queue, not the item: same answer as single
+                raise
+            raise error_details(exc, index) from None
     return deliver_many(prepared)
 
 
@@ -144,8 +206,17 @@ def publish_as(
     target: Any,
     idempotency_key: str | None = None,
 ) -> PublishResult:
-    """Publish on behalf of a caller (REST publish API, CLI)."""
-    return deliver(prepare(identity, namespace, event, data, target, idempotency_key))
+    """Publish on behalf of a caller (REST publish API, CLI).
+
+    Input errors carry the ``details`` shape of ``error_details``.
+    """
+    try:
+        request = prepare(identity, namespace, event, data, target, idempotency_key)
+    except DomainError as exc:
+        if exc.status == 503:
+            raise
+        raise error_details(exc) from None
+    return deliver(request)
 
 
 def publish_to_room(
@@ -159,8 +230,7 @@ def publish_to_room(
     """Publish from a service that has already authorised the room."""
     message_queue.ensure_available()
     event_type = get_event_type(namespace, event)
-    clean = validate_payload(event_type, data)
-    return deliver(PublishRequest(event_type, clean, room, tenant_id, idempotency_key))
+    return deliver(_request(event_type, data, room, tenant_id, idempotency_key))
 
 
 def deliver(request: PublishRequest) -> PublishResult:
@@ -169,126 +239,41 @@ def deliver(request: PublishRequest) -> PublishResult:
 
 
 def deliver_many(requests: list[PublishRequest]) -> list[PublishResult]:
-    """Deliver several requests in order, persisted in one transaction."""
-    results: list[PublishResult | None] = [None] * len(requests)
-    persisted: list[tuple[int, Event]] = []
-    # End the caller's read transaction first: a request queued on the publish
-    # lock must not hold a pooled connection (50 queued requests would drain the
-    # pool while one publishes).
-    db.session.commit()
-    with ordered_publish():
-        for index, request in enumerate(requests):
-            if not request.event_type.persisted:
-                continue
-            existing = _find_idempotent(request)
-            if existing is not None:
-                results[index] = PublishResult(existing.envelope(), duplicate=True)
-                continue
-            record = _new_record(request)
-            db.session.add(record)
-            persisted.append((index, record))
-        if persisted:
-            try:
-                db.session.flush()
-                envelopes = [(index, record.envelope()) for index, record in persisted]
-                db.session.commit()
-            except IntegrityError:
-                # A concurrent request with the same idempotency key won the race:
-                # fall back to one transaction per event to find which.
-                db.session.rollback()
-                envelopes = []
-                for index, _record in persisted:
-                    results[index] = _deliver_one_locked(requests[index])
-            for index, envelope in envelopes:
-                _emit_envelope(envelope)
-                results[index] = PublishResult(envelope)
-    for index, request in enumerate(requests):
-        if not request.event_type.persisted:
-            envelope = _volatile_envelope(request)
-            _emit_envelope(envelope)
-            results[index] = PublishResult(envelope)
-    return [result for result in results if result is not None]
+    """Deliver several requests in order; persisted ones go to the group writer.
 
-
-def _new_record(request: PublishRequest) -> Event:
-    return Event(
-        tenant_id=request.tenant_id,
-        namespace=request.event_type.namespace,
-        room=request.room,
-        type=request.event_type.name,
-        data=request.data,
-        idempotency_key=request.idempotency_key,
-        created_at=utcnow(),
-    )
-
-
-def _deliver_one_locked(request: PublishRequest) -> PublishResult:
-    existing = _find_idempotent(request)
-    if existing is not None:
-        return PublishResult(existing.envelope(), duplicate=True)
-    record = _new_record(request)
-    db.session.add(record)
-    try:
-        db.session.flush()
-        envelope = record.envelope()
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
-        existing = _find_idempotent(request)
-        if existing is None:
-            raise
-        return PublishResult(existing.envelope(), duplicate=True)
-    _emit_envelope(envelope)
-    return PublishResult(envelope)
-
-
-@contextmanager
-def ordered_publish() -> Iterator[None]:
-    """Hold the publish lock across commit and emit, so ids reach clients in order.
-
-    In one process a lock suffices. With PostgreSQL (several processes), a
-    session-level advisory lock on a dedicated connection serialises id assignment,
-    commit and the emit into the queue across every process: ids are committed and
-    delivered in increasing order everywhere (docs/replay.md).
+    The process's writer persists them with whatever other publishes are queued,
+    in one transaction, and emits them in id order (``event_log_writer``).
+    A repeated idempotency key with another request raises 409
+    ``idempotency_conflict`` and persists nothing of ``requests``.
     """
-    with _publish_lock:
-        if db.engine.dialect.name != "postgresql":
-            yield
-            return
-        with db.engine.connect() as lock_connection:
-            lock_connection.execute(
-                text("SELECT pg_advisory_lock(:key)"), {"key": PUBLISH_LOCK_KEY}
-            )
-            try:
-                yield
-            finally:
-                lock_connection.execute(
-                    text("SELECT pg_advisory_unlock(:key)"), {"key": PUBLISH_LOCK_KEY}
-                )
-                lock_connection.commit()
+    persisted = [request for request in requests if request.event_type.persisted]
+    written: list[PublishResult] = []
+    if persisted:
+        session = db.session
+        if session.new or session.dirty or session.deleted or _pool_is_busy():
+            # A service caller's unsaved change must not be lost (or left to the
+            # end of the request) while its event is already out. And while the
+            # pool runs short, a waiting request hands its connection back rather
+            # than holding it while the writer works.
+            session.commit()
+        written = event_log_writer.write(persisted)
+    done = iter(written)
+    results = [
+        next(done)
+        if request.event_type.persisted
+        else PublishResult(_volatile_envelope(request))
+        for request in requests
+    ]
+    for request, result in zip(requests, results, strict=True):
+        if not request.event_type.persisted:
+            emit_envelope(result.envelope)
+    return results
 
 
-def _find_idempotent(request: PublishRequest) -> Event | None:
-    if not request.idempotency_key:
-        return None
-    record = db.session.scalar(
-        select(Event).where(
-            Event.tenant_id == request.tenant_id,
-            Event.idempotency_key == request.idempotency_key,
-        )
-    )
-    if record is None:
-        return None
-    window = timedelta(seconds=current_app.config["IDEMPOTENCY_WINDOW"])
-    created = record.created_at
-    if created.tzinfo is None:
-        created = created.replace(tzinfo=utcnow().tzinfo)
-    if created < utcnow() - window:
-        # Older than the window: the key may be reused; release it.
-        record.idempotency_key = None
-        db.session.commit()
-        return None
-    return record
+def _pool_is_busy() -> bool:
+    pool = db.engine.pool
+    checked_out, size = getattr(pool, "checkedout", None), getattr(pool, "size", None)
+    return callable(checked_out) and callable(size) and checked_out() >= size()
 
 
 def _volatile_envelope(request: PublishRequest) -> dict[str, Any]:
@@ -303,7 +288,7 @@ def _volatile_envelope(request: PublishRequest) -> dict[str, Any]:
     }
 
 
-def _emit_envelope(envelope: dict[str, Any]) -> None:
+def emit_envelope(envelope: dict[str, Any]) -> None:
     """Emit to the room on every process; 503 if the queue fails after commit.
 
     A persisted event stays in the log when the emit fails, so clients get it on

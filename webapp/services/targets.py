@@ -13,6 +13,7 @@ from webapp.auth.identity import Identity
 from webapp.errors import NotFound, ValidationFailed
 from webapp.events import TARGET_KINDS
 from webapp.extensions import db
+from webapp.input_guard import require_id_in_range
 from webapp.models import Tenant, User
 from webapp.rooms import msp_room, tenant_room, user_room
 from webapp.services.tenancy import get_visible_tenant
@@ -34,7 +35,11 @@ def target_resolver(kind: str) -> Callable[[TargetResolver], TargetResolver]:
 
 @target_resolver("tenant")
 def _resolve_tenant(identity: Identity, tenant_id: int) -> tuple[str, int]:
-    get_visible_tenant(identity, tenant_id)
+    # The caller's visible tenants were read from the database when it was
+    # authenticated: no second lookup per publish. Admins reach any tenant, so
+    # for them (and anything else) existence is checked.
+    if tenant_id not in identity.visible_tenant_ids:
+        get_visible_tenant(identity, tenant_id)
     return tenant_room(tenant_id), tenant_id
 
 
@@ -56,7 +61,10 @@ def _resolve_user(identity: Identity, user_id: int) -> tuple[str, int]:
 
 
 def parse_target(raw: Any) -> tuple[str, int]:
-    """``{"tenant": 3}`` -> ``("tenant", 3)``; exactly one known kind."""
+    """``{"tenant": 3}`` -> ``("tenant", 3)``; exactly one known kind.
+
+    An id no row can have (outside 1..2^63-1) is a 404, like an unknown one.
+    """
     if not isinstance(raw, dict) or len(raw) != 1:
         raise ValidationFailed(
             "target must be an object with exactly one of: " + ", ".join(TARGET_KINDS),
@@ -71,4 +79,4 @@ def parse_target(raw: Any) -> tuple[str, int]:
         raise ValidationFailed(
             "target id must be an integer", details=[{"field": "target"}]
         )
-    return kind, value
+    return kind, require_id_in_range(value, kind)
