@@ -226,11 +226,24 @@ def publish_to_room(
     room: str,
     tenant_id: int,
     idempotency_key: str | None = None,
+    skip_sid: str | None = None,
 ) -> PublishResult:
-    """Publish from a service that has already authorised the room."""
+    """Publish from a service that has already authorised the room.
+
+    ``skip_sid`` leaves one connection out of a volatile event (a joiner is not
+    told about itself): with a message queue, delivery is asynchronous, so the
+    joiner may already be in the room when the event arrives.
+    """
     message_queue.ensure_available()
     event_type = get_event_type(namespace, event)
-    return deliver(_request(event_type, data, room, tenant_id, idempotency_key))
+    request = _request(event_type, data, room, tenant_id, idempotency_key)
+    if skip_sid is None:
+        return deliver(request)
+    if event_type.persisted:
+        raise ValueError("only volatile events may skip a connection")
+    result = PublishResult(_volatile_envelope(request))
+    emit_envelope(result.envelope, skip_sid=skip_sid)
+    return result
 
 
 def deliver(request: PublishRequest) -> PublishResult:
@@ -288,7 +301,7 @@ def _volatile_envelope(request: PublishRequest) -> dict[str, Any]:
     }
 
 
-def emit_envelope(envelope: dict[str, Any]) -> None:
+def emit_envelope(envelope: dict[str, Any], skip_sid: str | None = None) -> None:
     """Emit to the room on every process; 503 if the queue fails after commit.
 
     A persisted event stays in the log when the emit fails, so clients get it on
@@ -302,6 +315,7 @@ def emit_envelope(envelope: dict[str, Any]) -> None:
             envelope,
             to=envelope["room"],
             namespace=envelope["namespace"],
+            skip_sid=skip_sid,
         )
     except MessageQueueUnavailable as exc:
         health = message_queue.queue_health()

@@ -100,7 +100,7 @@ def join_session(identity: Identity, sid: str, session_id: int) -> dict[str, Any
     session = get_visible_session(identity, session_id)
     change = presence_store().join(session.id, sid, identity.user_summary())
     if change.changed:
-        _announce("user_joined", change, session.tenant_id)
+        _announce("user_joined", change, session.tenant_id, skip_sid=sid)
     return {"session_id": session.id, **_membership(session)}
 
 
@@ -162,12 +162,15 @@ def _membership(session: CollabSession) -> dict[str, Any]:
     }
 
 
-def _announce(event: str, change: PresenceChange, tenant_id: int) -> None:
-    """Volatile presence event to the session room."""
+def _announce(
+    event: str, change: PresenceChange, tenant_id: int, skip_sid: str | None = None
+) -> None:
+    """Volatile presence event to the session room (never to ``skip_sid``)."""
     publisher.publish_to_room(
         NAMESPACE,
         event,
         {"session_id": change.session_id, "user": change.user, "count": change.count},
         session_room(change.session_id),
         tenant_id,
+        skip_sid=skip_sid,
     )
