@@ -46,3 +46,8 @@ MALFORMED_PACKETS = Counter(
     "Connections closed after sending an undecodable Socket.IO packet",
     registry=REGISTRY,
 )
+OVERSIZE_MESSAGES = Counter(
+    "switchboard_oversize_messages_total",
+    "Connections closed after sending a message over MAX_PAYLOAD_BYTES",
+    registry=REGISTRY,
+)
