@@ -62,7 +62,8 @@ def frames_until_closed(ws: websocket.WebSocket) -> list[str]:
             frames.append(frame)
     except websocket.WebSocketConnectionClosedException:
         pass
-    ws.shutdown()
+    finally:
+        ws.shutdown()
     return frames
 
 
@@ -115,6 +116,18 @@ def test_a_polling_session_that_never_connects_a_namespace_is_closed(
     poll = requests.get(endpoint + f"&sid={sid}", timeout=10)
     assert poll.text == "1"  # engine.io CLOSE, once the deadline passed
     assert requests.get(endpoint + f"&sid={sid}", timeout=5).status_code == 400
+
+
+def test_a_transport_whose_last_namespace_left_is_closed(
+    impatient: LiveServer,
+) -> None:
+    world = build_world(impatient.url, impatient.seed)
+    ws = open_websocket(impatient.url)
+    ws.send("40/engagement," + json.dumps({"token": world.user_a.access_token}))
+    assert ws.recv().startswith("40/engagement,")
+    time.sleep(2)  # past the deadline the transport got when it opened
+    ws.send("41/engagement,")  # leave the namespace, keep the transport
+    assert "1" in frames_until_closed(ws)
 
 
 def test_an_authenticated_connection_outlives_the_connect_timeout(

@@ -152,6 +152,26 @@ class SwitchboardServer(socketio.Server):
             return
         super()._handle_connect(eio_sid, namespace, data)
 
+    def _handle_disconnect(
+        self, eio_sid: str, namespace: str | None, reason: Any = None
+    ) -> None:
+        super()._handle_disconnect(eio_sid, namespace, reason)
+        self._watch_if_bare(eio_sid)
+
+    def disconnect(
+        self, sid: str, namespace: str | None = None, ignore_queue: bool = False
+    ) -> None:
+        """Disconnect a namespace; a transport left with none gets a deadline."""
+        eio_sid = self.manager.eio_sid_from_sid(sid, namespace or "/")
+        super().disconnect(sid, namespace=namespace, ignore_queue=ignore_queue)
+        if eio_sid is not None:
+            self._watch_if_bare(eio_sid)
+
+    def _watch_if_bare(self, eio_sid: str) -> None:
+        """A transport whose last namespace left must connect another in time."""
+        if self.eio.is_open(eio_sid) and not self._has_namespace(eio_sid):
+            self._deadlines.watch(eio_sid, self.connect_timeout)
+
     def _close_sessions_without_namespace(self) -> None:
         """Close sessions past their deadline that still have no namespace."""
         interval = min(0.5, self.connect_timeout / 2)
