@@ -155,7 +155,8 @@ class CheckedWebSocket:
         if isinstance(data, str):
             problem = packet_problem(data)
             if problem is not None:
-                self._reject(problem, MALFORMED_PACKETS)
+                # An engine.io MESSAGE gets engine.io's CLOSE; other text does not.
+                self._reject(problem, MALFORMED_PACKETS, abort=data[:1] != "4")
                 return self._end()
         return data
 
@@ -173,9 +174,9 @@ class CheckedWebSocket:
         except OSError:  # already closed
             pass
 
-    def _reject(self, reason: str, counter: Counter) -> None:
+    def _reject(self, reason: str, counter: Counter, abort: bool = True) -> None:
         if self._session is not None:
-            self._server.reject(self._session.sid, reason, counter)
+            self._server.reject(self._session.sid, reason, counter, abort=abort)
         else:  # pragma: no cover - engine.io always passes a bound handler
             logger.warning("closing a connection: %s", reason)
             counter.inc()
@@ -250,8 +251,14 @@ class EdgeEngineIO(engineio.Server):  # type: ignore[misc]
         if ws is not None:
             ws.shutdown()
 
-    def reject(self, sid: str, reason: str, counter: Counter) -> None:
-        """Close a session for bad input: one log line per session, then silence."""
+    def reject(
+        self, sid: str, reason: str, counter: Counter, abort: bool = False
+    ) -> None:
+        """Close a session for bad input: one log line per session, then silence.
+
+        ``abort`` skips the engine.io CLOSE packet (for a client that does not
+        speak engine.io, the websocket close frame is the only answer).
+        """
         session = self.sockets.get(sid)
         if session is None or session.closing or session.closed:
             return
@@ -260,7 +267,8 @@ class EdgeEngineIO(engineio.Server):  # type: ignore[misc]
         session.edge_rejected = True
         logger.warning("closing %s: %s", sid, reason)
         counter.inc()
-        self.disconnect(sid)
+        self.sockets.pop(sid, None)
+        session.close(wait=False, abort=abort, reason=self.reason.SERVER_DISCONNECT)
 
     # ------------------------------------------------------------ long-polling
     def handle_request(self, environ: dict[str, Any], start_response: Any) -> Any:
