@@ -10,6 +10,7 @@ import requests
 import websocket
 
 from tests.live import Api, LiveServer, SocketRecorder, World
+from webapp.realtime.transport import packet_problem, payload_problem
 
 
 def open_websocket(url: str) -> websocket.WebSocket:
@@ -209,3 +210,18 @@ def test_a_too_deep_or_nul_event_gets_an_error_ack_and_is_not_handled(
     # The connection stays usable, and the same event without the offence works.
     assert client.call("ping", {"nested": deep(20)}, namespace="/dashboard")["pong"]
     assert "Traceback" not in server.process.log()
+
+
+def test_client_packets_are_told_apart_before_engine_io_decodes_them() -> None:
+    assert packet_problem('42/engagement,["ping"]') is None
+    assert packet_problem("3") is None
+    assert packet_problem("2probe") is None
+    assert packet_problem("4abc") == "not a Socket.IO packet"
+    assert packet_problem("4[[[[") == "not a Socket.IO packet"  # no JSON decode
+    assert packet_problem("9") is not None
+    assert packet_problem("6") is not None  # NOOP comes from servers only
+    assert payload_problem(b"") is None
+    assert payload_problem(b"40\x1e3\x1ebAQID") is None
+    assert payload_problem(b"bnot base64!") is not None
+    assert payload_problem(b"\xff") is not None
+    assert payload_problem("\x1e".join(["3"] * 17).encode()) is not None

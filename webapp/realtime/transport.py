@@ -53,6 +53,8 @@ def packet_problem(encoded: str) -> str | None:
 
 def payload_problem(body: bytes) -> str | None:
     """Why a long-polling POST body is not a valid client payload, else ``None``."""
+    if not body:
+        return None  # python-engineio reads an empty body as no packets
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
