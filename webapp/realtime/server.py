@@ -174,7 +174,7 @@ class SwitchboardServer(socketio.Server):
 
     def _close_sessions_without_namespace(self) -> None:
         """Close sessions past their deadline that still have no namespace."""
-        interval = min(0.5, self.connect_timeout / 2)
+        interval = max(0.1, min(0.5, self.connect_timeout / 2))
         while True:
             self.sleep(interval)
             try:
