@@ -222,7 +222,7 @@ def test_a_frozen_redis_answers_503_and_every_accepted_event_arrives_once(
             with ThreadPoolExecutor(8) as pool:
                 answers = list(
                     pool.map(
-                        lambda _: publish(one, world.key_a, tenant, timeout=4),
+                        lambda _: publish(one, world.key_a, tenant, timeout=6),
                         range(8),
                     )
                 )
