@@ -60,8 +60,8 @@ def frames_until_closed(ws: websocket.WebSocket) -> list[str]:
     try:
         while (frame := ws.recv()) != "":
             frames.append(frame)
-    except websocket.WebSocketConnectionClosedException:
-        pass
+    except (websocket.WebSocketConnectionClosedException, ConnectionError):
+        pass  # closed, possibly while websocket-client answered the close
     finally:
         ws.shutdown()
     return frames

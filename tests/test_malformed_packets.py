@@ -39,8 +39,8 @@ def read_until_closed(ws: websocket.WebSocket) -> list[str]:
             if frame == "":  # the websocket close frame
                 break
             frames.append(frame)
-    except websocket.WebSocketConnectionClosedException:
-        pass
+    except (websocket.WebSocketConnectionClosedException, ConnectionError):
+        pass  # closed, possibly while websocket-client answered the close
     return frames
 
 

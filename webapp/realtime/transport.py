@@ -17,6 +17,7 @@ import functools
 import io
 import logging
 import socket
+import weakref
 from collections.abc import Iterable
 from typing import Any
 from urllib.parse import parse_qs
@@ -121,16 +122,19 @@ class CheckedWebSocket:
         self._ws = ws
         self._session = session
         self._server = server
-        self._close_status: int | None = None
+        # Weak, and the close hook does not hold ``self``: no reference cycle
+        # keeps a finished connection's objects alive until the next GC pass.
+        self._close_status: list[int] = []
         if session is not None:
-            session.edge_websocket = self
+            session.edge_websocket = weakref.ref(self)
         original_close = ws.close
+        close_status = self._close_status
 
         def close(*args: Any, **kwargs: Any) -> Any:
             # eventlet closes with 1009 when a frame is over max_frame_length.
             close_data = kwargs.get("close_data", args[0] if args else None)
-            if isinstance(close_data, tuple) and self._close_status is None:
-                self._close_status = close_data[0]
+            if isinstance(close_data, tuple) and not close_status:
+                close_status.append(close_data[0])
             return original_close(*args, **kwargs)
 
         ws.close = close
@@ -146,7 +150,7 @@ class CheckedWebSocket:
         data = self._ws.wait()
         limit = self._server.max_http_buffer_size
         if data is None:
-            if self._close_status == CLOSE_TOO_BIG:
+            if self._close_status[:1] == [CLOSE_TOO_BIG]:
                 self._reject(f"a message over {limit} bytes", OVERSIZE_MESSAGES)
             return self._end()
         if len(data) > limit:
@@ -166,9 +170,8 @@ class CheckedWebSocket:
         """Shut the TCP connection: wakes a writer blocked on a client not reading."""
         raw = getattr(self._ws, "socket", None)  # eventlet
         if raw is None:
-            raw = getattr(
-                getattr(self._ws, "ws", None), "sock", None
-            )  # simple-websocket
+            simple = getattr(self._ws, "ws", None)  # simple-websocket (gevent)
+            raw = getattr(simple, "sock", None)
         if raw is None:
             return
         try:
@@ -249,9 +252,9 @@ class EdgeEngineIO(engineio.Server):  # type: ignore[misc]
         if session is None:
             return
         session.close(wait=False, abort=True, reason=self.reason.SERVER_DISCONNECT)
-        ws = getattr(session, "edge_websocket", None)
-        if ws is not None:
-            ws.shutdown()
+        websocket = getattr(session, "edge_websocket", lambda: None)()
+        if websocket is not None:
+            websocket.shutdown()
 
     def reject(
         self, sid: str, reason: str, counter: Counter, abort: bool = False
