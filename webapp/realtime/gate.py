@@ -208,7 +208,8 @@ class QueueOrderedGate:
     python-socketio delivers to local clients before publishing to Redis; with
     several publishing processes, local clients could then see a higher id before a
     lower one. Here every emit, local ones included, is delivered from the Redis
-    subscription, so all processes deliver in the single order Redis imposes.
+    subscription, so all processes deliver in the single order Redis imposes, and
+    each persisted event once (``remember_deliveries``).
     """
 
     def emit(  # type: ignore[override]
