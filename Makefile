@@ -50,8 +50,11 @@ lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
+# Switchboard side by side with the Node socket.io reference, small sizes (~3 min).
+# The issue's sizes: make bench BENCH="compare --full"; every benchmark: BENCH=all.
+BENCH ?= compare
 bench: install node
-	$(BIN)/python -m bench
+	$(BIN)/python -m bench $(BENCH)
 
 clean:
 	rm -rf $(VENV) node_modules switchboard.db .pytest_cache .mypy_cache .ruff_cache

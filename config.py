@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
@@ -45,6 +46,30 @@ def database_url(default: str) -> str:
     if url.startswith("postgres://"):
         url = "postgresql://" + url[len("postgres://") :]
     return url
+
+
+class ConfigurationError(RuntimeError):
+    """A setting makes the app unsafe to start; the message names every one."""
+
+
+def production_problems(settings: Mapping[str, Any]) -> list[str]:
+    """Every missing or unsafe production setting, one phrase each."""
+    problems = [
+        f"{name} is not set"
+        for name in ("SECRET_KEY", "JWT_SECRET_KEY")
+        if not os.environ.get(name)
+    ]
+    origins = settings.get("CORS_ALLOWED_ORIGINS") or []
+    if not origins:
+        problems.append(
+            "CORS_ALLOWED_ORIGINS is not set (list your front ends' origins, "
+            "comma-separated)"
+        )
+    elif "*" in origins:
+        problems.append("CORS_ALLOWED_ORIGINS must not be *")
+    if os.environ.get("PASSWORD_HASH_PROFILE") == "fast":
+        problems.append("PASSWORD_HASH_PROFILE=fast is for tests only")
+    return problems
 
 
 class Config:
@@ -91,7 +116,7 @@ class Config:
     MAX_PAYLOAD_BYTES = _env_int("MAX_PAYLOAD_BYTES", 64 * 1024)
     # Off by default: eventlet compresses every frame for every client once a
     # browser offers permessage-deflate (6x memory per connection, ~5x slower
-    # fan-out, measured; see DESIGN.md section 1).
+    # fan-out, measured; see docs/performance.md).
     WEBSOCKET_COMPRESSION = _env_bool("WEBSOCKET_COMPRESSION", False)
 
     PORT = _env_int("PORT", 5000)
@@ -165,20 +190,12 @@ class ProductionConfig(Config):
 
     @classmethod
     def init_app(cls, app: Flask) -> None:
-        """Refuse to start without secrets or with a wildcard CORS origin."""
-        missing = [
-            name
-            for name in ("SECRET_KEY", "JWT_SECRET_KEY")
-            if not os.environ.get(name)
-        ]
-        if missing:
-            raise RuntimeError(
-                "production refuses to start without " + ", ".join(missing)
+        """Refuse to start on an unsafe setting, naming every one at once."""
+        problems = production_problems(app.config)
+        if problems:
+            raise ConfigurationError(
+                "production refuses to start: " + "; ".join(problems)
             )
-        if "*" in app.config["CORS_ALLOWED_ORIGINS"]:
-            raise RuntimeError("production refuses CORS_ALLOWED_ORIGINS=*")
-        if os.environ.get("PASSWORD_HASH_PROFILE") == "fast":
-            raise RuntimeError("production refuses PASSWORD_HASH_PROFILE=fast")
 
 
 config: dict[str, type[Config]] = {

@@ -29,9 +29,17 @@ elif ASYNC_MODE == "gevent":
     except ImportError:  # pragma: no cover
         pass
 
+import sys  # noqa: E402
+
+from config import ConfigurationError  # noqa: E402
 from webapp import create_app  # noqa: E402
 
-app = create_app()
+try:
+    app = create_app()
+except ConfigurationError as exc:
+    # One line an operator can act on, not a traceback.
+    print(f"switchboard: {exc}", file=sys.stderr)
+    raise SystemExit(2) from None
 
 
 def serve() -> None:

@@ -1,6 +1,7 @@
 """``python -m bench``: list and run every benchmark with small default sizes.
 
-    python -m bench                    # all of them, in order (a few minutes)
+    python -m bench                    # all of them, in order (~10 minutes)
+    python -m bench all                # the same
     python -m bench list               # just the list
     python -m bench <name> [--options] # one; --help for its options
 
@@ -16,11 +17,25 @@ import sys
 import time
 from types import ModuleType
 
-from bench import agent_events, fanout, publish_throughput, replay_rate
+from bench import (
+    agent_events,
+    compare,
+    fanout,
+    publish_throughput,
+    refusal_flood,
+    replay_rate,
+)
 
 BENCHMARKS: dict[str, ModuleType] = {
     module.NAME: module
-    for module in (replay_rate, publish_throughput, fanout, agent_events)
+    for module in (
+        replay_rate,
+        publish_throughput,
+        fanout,
+        agent_events,
+        refusal_flood,
+        compare,
+    )
 }
 
 
@@ -50,11 +65,11 @@ def main(argv: list[str]) -> int:
     if argv and argv[0] in ("-h", "--help"):
         print(__doc__)
         return 0
-    if argv and argv[0] == "list" or not argv:
+    if argv and argv[0] in ("list", "all") or not argv:
         print("Benchmarks (python -m bench <name> --help for options):")
         for name, module in BENCHMARKS.items():
             print(f"  {name:<20} {summary(module)}")
-        if argv:
+        if argv and argv[0] == "list":
             return 0
         print(flush=True)
         for name in BENCHMARKS:

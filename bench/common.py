@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import resource
 import shutil
 import subprocess
 import tempfile
@@ -17,9 +18,11 @@ import time
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import requests
 
 from tests.live import (
     PYTHON,
@@ -30,6 +33,7 @@ from tests.live import (
     build_world,
     create_database,
     drop_database,
+    free_port,
     prepare_database,
 )
 
@@ -88,30 +92,45 @@ def databases(requested: Sequence[str]) -> list[str]:
 
 @dataclass
 class BenchServer:
-    """A running server, its fresh tenant tree and its environment."""
+    """Running server process(es) on one database, a fresh tenant tree, the env."""
 
     process: ServerProcess
     world: World
     env: dict[str, str]
     database: str
+    others: list[ServerProcess] = field(default_factory=list)
 
     @property
     def url(self) -> str:
-        """Base URL."""
+        """Base URL (of the first process)."""
         return self.process.url
 
     @property
     def pid(self) -> int:
-        """The server's process id."""
+        """The (first) server's process id."""
         assert self.process.process is not None
         return self.process.process.pid
+
+    @property
+    def urls(self) -> list[str]:
+        """Base URL of every process."""
+        return [p.url for p in (self.process, *self.others)]
+
+    @property
+    def pids(self) -> list[int]:
+        """Process id of every process."""
+        return [p.process.pid for p in (self.process, *self.others) if p.process]
 
 
 @contextmanager
 def running_server(
-    database: str, extra_env: dict[str, str] | None = None
+    database: str, extra_env: dict[str, str] | None = None, processes: int = 1
 ) -> Iterator[BenchServer]:
-    """Start a server on a fresh database (``sqlite`` or ``postgresql``)."""
+    """Start ``processes`` servers on one fresh database (``sqlite``/``postgresql``).
+
+    More than one process only makes sense with PostgreSQL and a
+    ``MESSAGE_QUEUE_URL`` in ``extra_env`` (a cluster).
+    """
     tmpdir = tempfile.mkdtemp(prefix="sb-bench-")
     if database == "sqlite":
         url = f"sqlite:///{tmpdir}/bench.db"
@@ -125,18 +144,74 @@ def running_server(
             **(extra_env or {}),
         },
     )
-    server: ServerProcess | None = None
+    servers: list[ServerProcess] = []
     try:
         seed = prepare_database(env)
         command = [PYTHON, f"{SERVER_DIR}/wsgi.py"] if SERVER_DIR else None
-        server = ServerProcess(env, command=command).start()
-        yield BenchServer(server, build_world(server.url, seed), env, database)
+        for _ in range(processes):
+            servers.append(ServerProcess(env, command=command).start())
+        world = build_world(servers[0].url, seed)
+        yield BenchServer(servers[0], world, env, database, servers[1:])
     finally:
-        if server is not None:
+        for server in servers:
             server.stop()
         if database != "sqlite":
             drop_database(url)
         shutil.rmtree(tmpdir, ignore_errors=True)
+
+
+@dataclass
+class NodeReference:
+    """The Node socket.io reference server (bench/js/ref_server.mjs)."""
+
+    url: str
+    pid: int
+
+
+@contextmanager
+def node_reference(namespace: str = "/engagement") -> Iterator[NodeReference]:
+    """Start bench/js/ref_server.mjs on a free port; stop it afterwards."""
+    port = free_port()
+    process = subprocess.Popen(
+        node_command("ref_server.mjs", {"port": port, "namespace": namespace}),
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError("the Node reference server exited at start")
+            try:
+                if requests.get(url + "/health", timeout=1).status_code == 200:
+                    break
+            except requests.RequestException:
+                if time.monotonic() > deadline:
+                    raise
+            time.sleep(0.1)
+        yield NodeReference(url, process.pid)
+    finally:
+        process.terminate()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(10)
+
+
+def raise_open_files_limit() -> int:
+    """Raise RLIMIT_NOFILE to its hard limit (servers and clients inherit it)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    return hard
+
+
+def load_average() -> str:
+    """The 1/5/15-minute load averages, as ``uptime`` prints them."""
+    return ", ".join(f"{value:.2f}" for value in os.getloadavg())
 
 
 def rss_kb(pid: int) -> int:

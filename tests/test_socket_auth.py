@@ -1,4 +1,4 @@
-"""Socket connect authentication: every refusal has its DESIGN section 6 code."""
+"""Socket connect authentication: every refusal has its documented code."""
 
 from __future__ import annotations
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 import logging
 import os
 
+import click
 from flask import Flask
 
-from config import config
+from config import ConfigurationError, config
 
 
 def create_app(config_name: str | None = None) -> Flask:
@@ -20,7 +21,15 @@ def create_app(config_name: str | None = None) -> Flask:
     name = config_name or os.environ.get("APP_CONFIG", "development")
     config_class = config[name]
     app.config.from_object(config_class)
-    config_class.init_app(app)
+    try:
+        config_class.init_app(app)
+    except ConfigurationError as exc:
+        if click.get_current_context(silent=True) is not None:
+            # Under the flask CLI: one line and exit. An exception would reach
+            # the operator as a traceback when flask lists commands (--help).
+            click.echo(f"Error: {exc}", err=True)
+            raise SystemExit(2) from None
+        raise
     if app.config["EVENT_RETENTION"] < app.config["REPLAY_MAX_AGE"]:
         # A replay may read events up to REPLAY_MAX_AGE old; pruning them sooner
         # could cut an in-flight replay short.
@@ -62,9 +71,15 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    """REST API and pages."""
+    """REST API and pages, with their input guard, id converter and CORS."""
     from webapp.api import register_blueprints as register_api
+    from webapp.api.converters import init_converters
+    from webapp.api.cors import init_cors
+    from webapp.api.request_guard import init_request_guard
 
+    init_converters(app)  # before any route is added
+    init_request_guard(app)
+    init_cors(app)
     register_api(app)
 
 

@@ -1,14 +1,16 @@
-"""Flask CLI commands: seed-demo, prune-events, publish, protocol-docs."""
+"""Flask CLI commands: create-admin, seed-demo, prune-events, publish, protocol-docs."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
 import json
+import sys
 from typing import Any
 
 import click
 from flask import Flask, current_app
+from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from webapp.auth.api_keys import KEY_PREFIX, hash_api_key
@@ -17,6 +19,7 @@ from webapp.errors import DomainError
 from webapp.extensions import db
 from webapp.models import ApiKey, Tenant, User
 from webapp.protocol_docs import register_protocol_docs
+from webapp.services.platform_admin import PLATFORM_TENANT, create_admin
 
 DEMO_USERS = (
     # (tenant name, email, name, role, password)
@@ -132,8 +135,53 @@ def register_cli(app: Flask) -> None:
         for user in result["users"]:
             click.echo(f"  {user['role']:<7} {user['email']} / {user['password']}")
 
+    app.cli.add_command(create_admin_command)
     app.cli.add_command(publish_command)
     register_protocol_docs(app)
+
+
+def _read_password(from_stdin: bool) -> str:
+    """The password from stdin (one line), or asked twice with hidden input."""
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    if not sys.stdin.isatty():
+        raise click.UsageError(
+            "no terminal to ask for the password: pipe it in with --password-stdin"
+        )
+    return str(
+        click.prompt("Password", hide_input=True, confirmation_prompt=True, default="")
+    )
+
+
+@click.command("create-admin")
+@click.option("--email", required=True, help="The admin's login email.")
+@click.option("--name", required=True, help="The admin's display name.")
+@click.option(
+    "--password-stdin",
+    is_flag=True,
+    help="Read the password from standard input (else it is asked twice).",
+)
+@click.option(
+    "--tenant",
+    "tenant_name",
+    default=PLATFORM_TENANT,
+    show_default=True,
+    help="The operators' tenant (a top-level MSP), created when missing.",
+)
+@with_appcontext
+def create_admin_command(
+    email: str, name: str, password_stdin: bool, tenant_name: str
+) -> None:
+    """Create an admin user (and the platform tenant); works in production."""
+    password = _read_password(password_stdin)
+    try:
+        user = create_admin(email, name, password, tenant_name)
+    except DomainError as exc:
+        raise click.ClickException(exc.message) from None
+    click.echo(
+        f"created admin {user.email} (user #{user.id}) "
+        f"in tenant #{user.tenant_id} {tenant_name!r}"
+    )
 
 
 @click.command("publish")

@@ -98,15 +98,32 @@ def _snake(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")
 
 
-def pydantic_details(exc: Any) -> list[dict[str, Any]]:
-    """Field-level details from a pydantic ``ValidationError``."""
+# pydantic names the model class when a value is not an object ("instance of
+# JoinSession"); clients need the field and what to send instead.
+_OBJECT_ERRORS = ("model_type", "model_attributes_type", "dict_type")
+
+
+def pydantic_details(exc: Any, root: str = "body") -> list[dict[str, Any]]:
+    """Field-level details (``field``, ``message``) from a pydantic ``ValidationError``.
+
+    ``root`` names the whole input when the error is about it, not a field.
+    """
     return [
         {
-            "field": ".".join(str(part) for part in err.get("loc", ())),
-            "message": err.get("msg", "invalid"),
+            "field": ".".join(str(part) for part in err.get("loc", ())) or root,
+            "message": (
+                "Input should be an object"
+                if err.get("type") in _OBJECT_ERRORS
+                else err.get("msg", "invalid")
+            ),
         }
         for err in exc.errors(include_url=False, include_context=False)
     ]
+
+
+def details_message(details: list[dict[str, Any]]) -> str:
+    """One human line from field details: ``field: message; field: message``."""
+    return "; ".join(f"{item['field']}: {item['message']}" for item in details)
 
 
 def register_error_handlers(app: Flask) -> None:

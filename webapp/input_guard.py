@@ -62,9 +62,7 @@ def contains_nul(value: Any) -> bool:
 def is_valid_id(value: Any) -> bool:
     """True for an int (not bool) that a database id column can hold."""
     return (
-        isinstance(value, int)
-        and not isinstance(value, bool)
-        and 1 <= value <= MAX_ID
+        isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= MAX_ID
     )
 
 

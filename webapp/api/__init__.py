@@ -17,11 +17,13 @@ from webapp.api import (
     sessions,
     system,
     tenants,
+    users,
 )
 
 BLUEPRINTS = (
     auth.bp,
     tenants.bp,
+    users.bp,
     publish.bp,
     history.bp,
     ops.bp,

@@ -1,4 +1,4 @@
-"""REST endpoints for AI agent runs (DESIGN.md section 8)."""
+"""REST endpoints for AI agent runs."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 from flask import Blueprint
 from pydantic import Field
 
-from webapp.api.schemas import Body, parse_body
+from webapp.api.schemas import Body, Id, parse_body
 from webapp.auth.guards import authenticated, current_identity
 from webapp.events import PUBLISHERS, AgentEventType
 from webapp.services import agent_runs
@@ -16,7 +16,7 @@ bp = Blueprint("agent_runs", __name__)
 
 
 class AgentRunBody(Body):
-    user_id: int
+    user_id: Id
     name: str = Field(default="", max_length=200)
 
 

@@ -1,4 +1,4 @@
-"""REST endpoints for the dashboard: alerts, interventions, analytics (DESIGN §8)."""
+"""REST endpoints for the dashboard: alerts, interventions, analytics."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any, Literal
 from flask import Blueprint, request
 from pydantic import Field
 
-from webapp.api.schemas import Body, int_arg, parse_body
+from webapp.api.schemas import Body, Id, int_arg, parse_body
 from webapp.auth.guards import authenticated, current_identity
 from webapp.errors import ValidationFailed
 from webapp.models.alert import ALERT_STATUSES
@@ -23,7 +23,7 @@ class AlertBody(Body):
     severity: Severity = "info"
     title: str = Field(min_length=1, max_length=200)
     message: str = Field(default="", max_length=4000)
-    tenant_id: int | None = None
+    tenant_id: Id | None = None
 
 
 class AlertStatusBody(Body):
@@ -34,8 +34,8 @@ class InterventionBody(Body):
     title: str = Field(min_length=1, max_length=200)
     description: str = Field(default="", max_length=4000)
     assignee: str = Field(default="", max_length=200)
-    alert_id: int | None = None
-    tenant_id: int | None = None
+    alert_id: Id | None = None
+    tenant_id: Id | None = None
 
 
 class InterventionStatusBody(Body):

@@ -7,7 +7,7 @@ from typing import Any, Literal
 from flask import Blueprint, request
 from pydantic import Field, model_validator
 
-from webapp.api.schemas import Body, int_arg, parse_body
+from webapp.api.schemas import Body, Id, int_arg, parse_body
 from webapp.auth.guards import authenticated, current_identity
 from webapp.errors import ValidationFailed
 from webapp.services import engagements as engagement_service
@@ -18,7 +18,7 @@ Status = Literal["active", "paused"]
 
 
 class EngagementBody(Body):
-    client_tenant_id: int
+    client_tenant_id: Id
     title: str = Field(min_length=1, max_length=200)
     status: Status = "active"
 

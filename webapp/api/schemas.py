@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 from flask import request
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from webapp.errors import ValidationFailed, pydantic_details
+from webapp.input_guard import MAX_ID
 
 M = TypeVar("M", bound=BaseModel)
+
+# An id field: a larger number names no row and would overflow the database driver.
+Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 
 
 class Body(BaseModel):
@@ -26,7 +30,7 @@ class LoginBody(Body):
 class TenantBody(Body):
     name: str = Field(min_length=1, max_length=200)
     kind: Literal["msp", "client"]
-    parent_id: int | None = None
+    parent_id: Id | None = None
 
 
 class UserBody(Body):
@@ -62,8 +66,8 @@ def parse_body(model: type[M], payload: Any = None) -> M:
         ) from exc
 
 
-def int_arg(name: str, default: int, minimum: int = 0) -> int:
-    """An integer query argument, or a 400 that names it."""
+def int_arg(name: str, default: int, minimum: int = 0, maximum: int = MAX_ID) -> int:
+    """An integer query argument within ``minimum..maximum``, or a 400 naming it."""
     raw = request.args.get(name)
     if raw in (None, ""):
         return default
@@ -73,8 +77,9 @@ def int_arg(name: str, default: int, minimum: int = 0) -> int:
         raise ValidationFailed(
             f"{name} must be an integer", details=[{"field": name}]
         ) from None
-    if value < minimum:
+    if not minimum <= value <= maximum:
         raise ValidationFailed(
-            f"{name} must be >= {minimum}", details=[{"field": name}]
+            f"{name} must be between {minimum} and {maximum}",
+            details=[{"field": name, "message": "out of range"}],
         )
     return value

@@ -1,4 +1,4 @@
-"""REST endpoints for security events and detections (DESIGN.md section 8).
+"""REST endpoints for security events and detections.
 
 ``GET /api/events`` (the event-log history, filterable by ``severity`` and
 ``since``) lives in ``api/history.py``.
@@ -12,7 +12,7 @@ from typing import Any
 from flask import Blueprint
 from pydantic import Field
 
-from webapp.api.schemas import Body, parse_body
+from webapp.api.schemas import Body, Id, parse_body
 from webapp.auth.guards import authenticated, current_identity
 from webapp.events import PUBLISHERS, BoundingBox, SecuritySeverity
 from webapp.services import security_events
@@ -26,11 +26,11 @@ class SecurityEventBody(Body):
     source: str = Field(min_length=1, max_length=200)
     camera_id: str | None = Field(default=None, min_length=1, max_length=128)
     occurred_at: datetime | None = None
-    tenant_id: int | None = None
+    tenant_id: Id | None = None
 
 
 class DetectionBody(Body):
-    event_id: int
+    event_id: Id
     label: str = Field(min_length=1, max_length=200)
     confidence: float = Field(ge=0.0, le=1.0)
     bbox: BoundingBox | None = None

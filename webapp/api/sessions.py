@@ -7,7 +7,7 @@ from typing import Any
 from flask import Blueprint
 from pydantic import Field
 
-from webapp.api.schemas import Body, int_arg, parse_body
+from webapp.api.schemas import Body, Id, int_arg, parse_body
 from webapp.auth.guards import authenticated, current_identity
 from webapp.services import sessions as session_service
 
@@ -16,8 +16,8 @@ bp = Blueprint("sessions", __name__)
 
 class SessionBody(Body):
     title: str = Field(min_length=1, max_length=200)
-    tenant_id: int | None = None
-    engagement_id: int | None = None
+    tenant_id: Id | None = None
+    engagement_id: Id | None = None
 
 
 @bp.post("/api/sessions")

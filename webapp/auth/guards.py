@@ -12,10 +12,11 @@ from sqlalchemy import select
 
 from webapp.auth.api_keys import key_matches, split_prefix
 from webapp.auth.identity import Identity
+from webapp.auth.tokens import identity_for_claims
 from webapp.errors import Forbidden, Unauthorized
 from webapp.extensions import db
 from webapp.models import ApiKey
-from webapp.services.tenancy import identity_for_api_key, identity_for_user
+from webapp.services.tenancy import identity_for_api_key
 
 F = TypeVar("F", bound=Callable[..., Any])
 API_KEY_HEADER = "X-API-Key"
@@ -39,8 +40,10 @@ def identity_from_api_key(key: str) -> Identity:
 
 
 def _identity_from_jwt() -> Identity:
+    # The blocklist and user loaders already checked revocation and deactivation
+    # against the auth cache; the identity is built from the claims and that cache.
     verify_jwt_in_request()
-    return identity_for_user(get_current_user(), jti=get_jwt()["jti"])
+    return identity_for_claims(get_jwt(), get_current_user())
 
 
 def authenticated(

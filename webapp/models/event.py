@@ -52,7 +52,7 @@ class Event(db.Model):  # type: ignore[name-defined,misc]
     request_hash: Mapped[str | None] = mapped_column(String(64), default=None)
 
     def envelope(self) -> dict[str, Any]:
-        """The wire envelope every client receives (DESIGN.md section 6)."""
+        """The wire envelope every client receives (see docs/architecture.md)."""
         return {
             "id": self.id,
             "type": self.type,

@@ -12,18 +12,20 @@ from flask import Flask, current_app
 from webapp import metrics
 from webapp.auth.identity import Identity
 from webapp.auth.tokens import identity_from_socket_token
-from webapp.errors import DomainError, RateLimited
+from webapp.errors import DomainError, NotFound, RateLimited
+from webapp.input_guard import is_valid_id
 from webapp.models.time import isoformat, utcnow
 from webapp.realtime.gate import GATE
 from webapp.rooms import rooms_for_identity
 from webapp.services import connections, publisher
+from webapp.services.auth_cache import auth_cache
 from webapp.services.connections import ConnectionInfo
 from webapp.services.replay import (
     open_gate,
     parse_last_event_id,
     replay_connection,
 )
-from webapp.services.tenancy import child_tenant_ids
+from webapp.services.tenancy import msp_client_ids
 
 logger = logging.getLogger(__name__)
 
@@ -215,11 +217,12 @@ class BaseNamespace(socketio.Namespace):
         }
         watched = auth.get("tenant_id")
         if identity.is_admin and watched is not None:
-            from webapp.services.tenancy import get_visible_tenant
-
             if isinstance(watched, bool) or not isinstance(watched, int):
                 raise DomainError("tenant_id must be an integer", code="invalid")
-            get_visible_tenant(identity, watched)
+            # An id outside 1..2**63-1 names no tenant (and would overflow the
+            # database driver): the same not_found as an unknown one.
+            if not is_valid_id(watched) or auth_cache().tenant(watched) is None:
+                raise NotFound("tenant not found")
             context["watched_tenant_id"] = watched
         return context
 
@@ -270,7 +273,7 @@ class BaseNamespace(socketio.Namespace):
         """
         identity = Identity.from_dict(self.get_session(sid)["identity"])
         if identity.tenant_kind == "msp" and identity.role in ("msp", "admin"):
-            clients = child_tenant_ids(identity.tenant_id)
+            clients = msp_client_ids(identity.tenant_id)
             identity = replace(
                 identity, visible_tenant_ids=(identity.tenant_id, *clients)
             )

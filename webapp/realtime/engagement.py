@@ -6,20 +6,28 @@ reach connections through the tenant and MSP rooms they enter at connect.
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+import functools
+from collections.abc import Callable
+from typing import Annotated, Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, field_validator
 from pydantic import ValidationError as PydanticValidationError
 
 from webapp.auth.identity import Identity
-from webapp.errors import ValidationFailed
+from webapp.errors import ValidationFailed, details_message, pydantic_details
+from webapp.input_guard import MAX_ID
 from webapp.realtime.base import BaseNamespace
 from webapp.rooms import session_room
 from webapp.services import sessions
 from webapp.services.replay import replay_into_room
 
 M = TypeVar("M", bound=BaseModel)
+Handler = Callable[..., dict[str, Any]]
 MAX_MESSAGE_CHARS = 4000
+
+# A larger id names no row and would overflow the database driver.
+SessionId = Annotated[StrictInt, Field(ge=1, le=MAX_ID)]
+EventId = Annotated[StrictInt, Field(ge=0, le=MAX_ID)]
 
 
 class SessionEvent(BaseModel):
@@ -27,13 +35,13 @@ class SessionEvent(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    session_id: StrictInt = Field(ge=1)
+    session_id: SessionId
 
 
 class JoinSession(SessionEvent):
     """``join_session``; with ``last_event_id`` the session room is replayed."""
 
-    last_event_id: StrictInt | None = Field(default=None, ge=0)
+    last_event_id: EventId | None = None
 
 
 class SendMessage(SessionEvent):
@@ -50,20 +58,42 @@ class SendMessage(SessionEvent):
 
 
 def parse_event(model: type[M], data: Any) -> M:
-    """Validate a client event's payload, or fail with the ``invalid`` code."""
+    """Validate a client event's payload, or fail (code ``invalid``) naming fields."""
     try:
         return model.model_validate(data)
     except PydanticValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc']) or 'data'}: {err['msg']}"
-            for err in exc.errors(include_url=False)
-        )
-        raise ValidationFailed(problems, code="invalid") from None
+        details = pydantic_details(exc, root="data")
+        raise ValidationFailed(
+            details_message(details), code="invalid", details=details
+        ) from None
+
+
+def with_details(handler: Handler) -> Handler:
+    """Keep an invalid payload's field ``details`` in the error ack.
+
+    The base namespace acks ``{code, message}``; a client fixing its input also
+    wants to know which fields were wrong, one entry each.
+    """
+    event = handler.__name__.removeprefix("on_")
+
+    @functools.wraps(handler)
+    def wrapper(self: EngagementNamespace, sid: str, data: Any = None) -> Any:
+        try:
+            return handler(self, sid, data)
+        except ValidationFailed as exc:
+            if not isinstance(exc.details, list):
+                raise
+            ack = self._reject(sid, event, exc.code, exc.message)
+            ack["error"]["details"] = exc.details
+            return ack
+
+    return wrapper
 
 
 class EngagementNamespace(BaseNamespace):
     """Socket.IO handlers for /engagement."""
 
+    @with_details
     def on_join_session(self, sid: str, data: Any = None) -> dict[str, Any]:
         """Join a session: ``{ok, session_id, participants, count, session}``."""
         request = parse_event(JoinSession, data)
@@ -85,6 +115,7 @@ class EngagementNamespace(BaseNamespace):
             self._leave_everything(sid)
         return {"ok": True, **result}
 
+    @with_details
     def on_leave_session(self, sid: str, data: Any = None) -> dict[str, Any]:
         """Leave a session: ``{ok, session_id, participants, count, session}``."""
         request = parse_event(SessionEvent, data)
@@ -94,6 +125,7 @@ class EngagementNamespace(BaseNamespace):
         result = sessions.leave_session(self.identity(sid), sid, request.session_id)
         return {"ok": True, **result}
 
+    @with_details
     def on_send_message(self, sid: str, data: Any = None) -> dict[str, Any]:
         """Send a message to a joined session: ``{ok, id}``."""
         request = parse_event(SendMessage, data)

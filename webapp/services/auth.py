@@ -16,6 +16,7 @@ from webapp.errors import Unauthorized, ValidationFailed
 from webapp.extensions import db
 from webapp.models import Tenant, User
 from webapp.services import connections, login_throttle, publisher, revocation
+from webapp.services.auth_cache import UserState
 
 
 def login(email: str, password: str, address: str | None = None) -> dict[str, Any]:
@@ -31,6 +32,8 @@ def login(email: str, password: str, address: str | None = None) -> dict[str, An
         login_throttle.record_failure(email, address)
         raise Unauthorized("wrong email or password", code="invalid_credentials")
     login_throttle.record_success(email, address)
+    if not user.is_active:  # told only to whoever knows the password
+        raise Unauthorized("this user has been deactivated", code="user_deactivated")
     return {
         "access_token": issue_access_token(user),
         "refresh_token": issue_refresh_token(user),
@@ -39,7 +42,7 @@ def login(email: str, password: str, address: str | None = None) -> dict[str, An
     }
 
 
-def refresh(user: User) -> dict[str, Any]:
+def refresh(user: UserState) -> dict[str, Any]:
     """A new access token for the holder of a valid refresh token."""
     return {"access_token": issue_access_token(user), "expires_in": _access_ttl()}
 
@@ -54,7 +57,7 @@ def logout(jti: str, expires_at_epoch: int) -> int:
     return closed
 
 
-def revoke_refresh_token(user: User, token: str) -> None:
+def revoke_refresh_token(user: UserState, token: str) -> None:
     """Revoke the caller's own refresh token too (logout everywhere it was used)."""
     try:
         claims = decode_token(token, allow_expired=True)
@@ -70,10 +73,14 @@ def revoke_refresh_token(user: User, token: str) -> None:
     revocation.revoke(claims["jti"], claims["exp"])
 
 
-def me(user: User) -> dict[str, Any]:
+def me(user: UserState) -> dict[str, Any]:
     """The caller and their tenant."""
+    row = db.session.get(User, user.id)
     tenant = db.session.get(Tenant, user.tenant_id)
-    return {"user": user.to_dict(), "tenant": tenant.to_dict() if tenant else None}
+    return {
+        "user": row.to_dict() if row else None,
+        "tenant": tenant.to_dict() if tenant else None,
+    }
 
 
 def _access_ttl() -> int:

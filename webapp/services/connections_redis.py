@@ -3,8 +3,9 @@
 Each process records its own connections in its part of two ``ClusterState``
 hashes: ``connections`` (``namespace|sid`` -> the ``ConnectionInfo`` as JSON) and
 ``user-connections`` (``user_id|namespace`` -> how many this process holds), so a
-per-user cap costs one round-trip per process, not a scan. The in-memory registry
-stays the source of truth for this process's own connections.
+per-user cap costs one round-trip (a Lua script summing the other live processes'
+counts) plus this process's own count from memory, never a scan. The in-memory
+registry stays the source of truth for this process's own connections.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import asdict
+
+import redis
 
 from webapp.services.cluster import ClusterState, cluster_state
 from webapp.services.connections import ConnectionInfo, MemoryConnectionRegistry
@@ -21,6 +24,21 @@ logger = logging.getLogger(__name__)
 
 CONNECTIONS = "connections"
 USER_CONNECTIONS = "user-connections"
+
+# Sum one field of hash USER_CONNECTIONS over the live processes other than the
+# caller, in one round-trip (key names as in ClusterState; one Redis, not Redis
+# Cluster, so reading keys computed in the script is fine).
+# ARGV: prefix, hash name, own process id, field.
+_SUM_OTHERS = """
+local total = 0
+for _, pid in ipairs(redis.call('SMEMBERS', ARGV[1] .. ':procs')) do
+  if pid ~= ARGV[3] and redis.call('EXISTS', ARGV[1] .. ':alive:' .. pid) == 1 then
+    local v = redis.call('HGET', ARGV[1] .. ':h:' .. ARGV[2] .. ':' .. pid, ARGV[4])
+    if v then total = total + tonumber(v) end
+  end
+end
+return total
+"""
 
 
 def _key(sid: str, namespace: str) -> str:
@@ -37,6 +55,7 @@ class RedisConnectionRegistry:
     def __init__(self, state: ClusterState) -> None:
         self.state = state
         self._local = MemoryConnectionRegistry()
+        self._sum_others = state.client.register_script(_SUM_OTHERS)
 
     def add(self, info: ConnectionInfo) -> None:
         """Record a new connection of this process."""
@@ -76,15 +95,30 @@ class RedisConnectionRegistry:
     def count_for_user(self, user_id: int, namespace: str) -> int:
         """A user's connections on one namespace, cluster-wide.
 
+        This process's own are counted in memory (so connects racing on this
+        process see each other), the other processes' in one Redis round-trip.
         While Redis is down only this process's connections are counted: refusing
         every connection would be worse than a cap enforced per process.
         """
+        field = f"{user_id}|{namespace}"
         try:
-            values = self.state.field_values(USER_CONNECTIONS, f"{user_id}|{namespace}")
-        except MessageQueueUnavailable:
+            others = int(
+                self._sum_others(
+                    args=[
+                        self.state.prefix,
+                        USER_CONNECTIONS,
+                        self.state.process_id,
+                        field,
+                    ]
+                )
+            )
+        except redis.RedisError:
             logger.warning("Redis down: per-user cap counts this process only")
-            return self._local.count_for_user(user_id, namespace)
-        return sum(int(v) for v in values)
+            others = 0
+        # Read after the round-trip (which yields): a connect of the same user on
+        # this process that registered meanwhile is counted, and in the common
+        # case nothing yields between here and this connect's own registration.
+        return others + self._local.count_for_user(user_id, namespace)
 
     def for_token(self, jti: str) -> list[ConnectionInfo]:
         """Connections opened with one token, on any process."""
@@ -93,3 +127,11 @@ class RedisConnectionRegistry:
         except MessageQueueUnavailable:
             logger.warning("Redis down: only this process's sockets for a token")
             return self._local.for_token(jti)
+
+    def for_user(self, user_id: int) -> list[ConnectionInfo]:
+        """Connections of one user, on any process."""
+        try:
+            return [c for c in self.all() if c.user_id == user_id]
+        except MessageQueueUnavailable:
+            logger.warning("Redis down: only this process's sockets for a user")
+            return self._local.for_user(user_id)

@@ -1,4 +1,4 @@
-"""Replay of missed events to a reconnecting connection (DESIGN.md section 6).
+"""Replay of missed events to a reconnecting connection.
 
 See docs/replay.md for why this is gap-free: ids are committed and delivered in
 id order (publisher.ordered_publish), and live events are held by the replay gate
@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 from webapp import metrics
 from webapp.errors import DomainError
 from webapp.extensions import db, get_socketio
+from webapp.input_guard import MAX_ID
 from webapp.models import Event
 from webapp.models.time import utcnow
 from webapp.realtime.gate import GATE
@@ -41,11 +42,13 @@ class InvalidLastEventId(DomainError):
 
 
 def parse_last_event_id(raw: Any) -> int | None:
-    """``None`` when absent; a non-negative int; anything else is an error."""
+    """``None`` when absent; an int in 0..2**63-1; anything else is an error."""
     if raw is None:
         return None
-    if isinstance(raw, bool) or not isinstance(raw, int) or raw < 0:
-        raise InvalidLastEventId("last_event_id must be a non-negative integer")
+    if isinstance(raw, bool) or not isinstance(raw, int) or not 0 <= raw <= MAX_ID:
+        raise InvalidLastEventId(
+            "last_event_id must be an integer from 0 to 9223372036854775807"
+        )
     return raw
 
 
@@ -59,7 +62,7 @@ class ReplayPlan:
 
 
 def plan_replay(namespace: str, rooms: list[str], last_event_id: int) -> ReplayPlan:
-    """Check the window: never replay part of a gap (DESIGN.md section 6)."""
+    """Check the window: never replay part of a gap."""
     latest = db.session.scalar(select(func.max(Event.id))) or 0
     if last_event_id > latest:
         return ReplayPlan(False, 0, "last_event_id_ahead")

@@ -1,4 +1,4 @@
-"""Revoked tokens, stored in the database so every process sees them."""
+"""Revoked tokens: the database is the durable record, the auth cache the fast check."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from webapp.extensions import db
 from webapp.models import RevokedToken
 from webapp.models.time import utcnow
+from webapp.services.auth_cache import auth_cache
 
 
 def revoke(jti: str, expires_at_epoch: int) -> None:
@@ -21,11 +22,12 @@ def revoke(jti: str, expires_at_epoch: int) -> None:
         db.session.commit()
     except IntegrityError:  # revoked twice: already recorded
         db.session.rollback()
+    auth_cache().add_revoked(jti, expires_at_epoch)
 
 
 def is_revoked(jti: str) -> bool:
-    """True if the token was revoked."""
-    return db.session.get(RevokedToken, jti) is not None
+    """True if the token was revoked (no database query in the common case)."""
+    return auth_cache().check_revoked(jti)
 
 
 def prune_expired() -> int:

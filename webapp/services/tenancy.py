@@ -7,7 +7,9 @@ from sqlalchemy import select
 from webapp.auth.identity import INTEGRATION_ROLE, Identity
 from webapp.errors import NotFound
 from webapp.extensions import db
-from webapp.models import ApiKey, Tenant, User
+from webapp.input_guard import is_valid_id
+from webapp.models import ApiKey, Tenant
+from webapp.services.auth_cache import TenantState, UserState, auth_cache
 
 
 def child_tenant_ids(msp_tenant_id: int) -> list[int]:
@@ -21,16 +23,16 @@ def child_tenant_ids(msp_tenant_id: int) -> list[int]:
     )
 
 
-def _visible_for(tenant: Tenant) -> tuple[int, ...]:
+def _visible_for(tenant: TenantState) -> tuple[int, ...]:
     if tenant.kind == "msp":
-        return (tenant.id, *child_tenant_ids(tenant.id))
+        return (tenant.id, *tenant.child_ids)
     return (tenant.id,)
 
 
-def identity_for_user(user: User, jti: str | None = None) -> Identity:
-    """Build the identity of a logged-in user."""
-    tenant = db.session.get(Tenant, user.tenant_id)
-    assert tenant is not None
+def identity_for_user_state(
+    user: UserState, tenant: TenantState, jti: str | None = None
+) -> Identity:
+    """Build the identity of a logged-in user from the cached user and tenant."""
     visible = _visible_for(tenant) if user.role != "client" else (tenant.id,)
     return Identity(
         tenant_id=tenant.id,
@@ -45,7 +47,9 @@ def identity_for_user(user: User, jti: str | None = None) -> Identity:
 
 def identity_for_api_key(key: ApiKey) -> Identity:
     """Build the identity of an integration using an API key."""
-    tenant = db.session.get(Tenant, key.tenant_id)
+    cache = auth_cache()
+    cache.sync()  # an MSP key must see a client tenant made on another process
+    tenant = cache.tenant(key.tenant_id)
     assert tenant is not None
     return Identity(
         tenant_id=tenant.id,
@@ -57,10 +61,20 @@ def identity_for_api_key(key: ApiKey) -> Identity:
     )
 
 
+def msp_client_ids(msp_tenant_id: int) -> tuple[int, ...]:
+    """An MSP's client tenants, from the auth cache (synced with the cluster)."""
+    cache = auth_cache()
+    cache.sync()
+    tenant = cache.tenant(msp_tenant_id)
+    return tenant.child_ids if tenant is not None else ()
+
+
 def get_visible_tenant(identity: Identity, tenant_id: int) -> Tenant:
     """The tenant if the caller may see it; 404 otherwise (never reveal existence)."""
+    if not is_valid_id(tenant_id) or not identity.can_see_tenant(tenant_id):
+        raise NotFound("tenant not found")
     tenant = db.session.get(Tenant, tenant_id)
-    if tenant is None or not identity.can_see_tenant(tenant_id):
+    if tenant is None:
         raise NotFound("tenant not found")
     return tenant
 
@@ -70,7 +84,7 @@ def visible_tenant_ids(identity: Identity, requested: int | None = None) -> list
 
     With ``requested``: that one tenant if the caller may see it (404 otherwise).
     Without: the caller's own tenants — an admin too, who reaches any other tenant
-    only on explicit request (DESIGN.md section 3).
+    only on explicit request (docs/architecture.md, tenancy).
     """
     if requested is not None:
         return [get_visible_tenant(identity, requested).id]
