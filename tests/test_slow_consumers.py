@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 import time
 
 import websocket
@@ -11,9 +12,66 @@ from tests.live import Api, ServerFactory, build_world
 from webapp.services.slow_consumers import find_slow_consumers
 
 
-def test_only_connections_over_the_limit_twice_in_a_row_are_closed() -> None:
-    close, watch = find_slow_consumers({"a": 50, "b": 500, "c": 900}, 100, {"c", "x"})
-    assert (close, watch) == ({"c"}, {"b"})
+def test_only_connections_over_a_limit_twice_in_a_row_are_closed() -> None:
+    backlogs = {"a": (50, 10), "b": (500, 10), "c": (900, 10), "d": (1, 5000)}
+    close, watch = find_slow_consumers(backlogs, (100, 1000), {"c", "d", "x"})
+    assert (close, watch) == ({"c", "d"}, {"b"})
+
+
+def silent_client(url: str, token: str) -> websocket.WebSocket:
+    """A raw websocket on /engagement that will never read again."""
+    ws = websocket.create_connection(
+        url.replace("http", "ws") + "/socket.io/?EIO=4&transport=websocket",
+        timeout=10,
+    )
+    ws.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    ws.recv()
+    ws.send("40/engagement," + json.dumps({"token": token}))
+    return ws
+
+
+def active_connections(url: str) -> int:
+    """Socket.IO connections the server holds."""
+    return int(Api(url).get("/ws/status").json()["active_connections"])
+
+
+def test_clients_that_stop_reading_large_events_are_dropped_by_queued_bytes(
+    server_factory: ServerFactory,
+) -> None:
+    live = server_factory(
+        {
+            "SLOW_CLIENT_QUEUE_LIMIT": "1000000",  # the packet cap never trips
+            "SLOW_CLIENT_QUEUE_BYTES": str(256 * 1024),
+            "SLOW_CLIENT_CHECK_INTERVAL": "0.5",
+        }
+    )
+    world = build_world(live.url, live.seed)
+    clients = [silent_client(live.url, world.user_a.access_token) for _ in range(2)]
+    try:
+        deadline = time.monotonic() + 10
+        while active_connections(live.url) != 2 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert active_connections(live.url) == 2
+        batch = [
+            {
+                "namespace": "/engagement",
+                "event": "alert",
+                "data": {"title": "big", "message": "x" * 3900},
+                "target": {"tenant": world.tenant_a["id"]},
+            }
+        ] * 100  # 400 KB a batch, few packets: only the bytes add up
+        api = Api(live.url, api_key=world.key_a)
+        # Well before the heartbeat (45 s) would drop them.
+        deadline = time.monotonic() + 20
+        while active_connections(live.url) and time.monotonic() < deadline:
+            assert api.post("/api/publish/batch", json=batch).status_code == 202
+            time.sleep(0.2)
+        assert active_connections(live.url) == 0
+        metrics = Api(live.url).get("/metrics").text
+        assert "switchboard_slow_consumers_closed_total 2.0" in metrics
+    finally:
+        for ws in clients:
+            ws.shutdown()
 
 
 def test_a_client_that_stops_reading_is_disconnected(
@@ -27,9 +85,7 @@ def test_a_client_that_stops_reading_is_disconnected(
         live.url.replace("http", "ws") + "/socket.io/?EIO=4&transport=websocket",
         timeout=10,
     )
-    ws.sock.setsockopt(
-        __import__("socket").SOL_SOCKET, __import__("socket").SO_RCVBUF, 4096
-    )
+    ws.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
     try:
         ws.recv()
         ws.send("40/engagement," + json.dumps({"token": world.user_a.access_token}))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Gauge
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 REGISTRY = CollectorRegistry(auto_describe=True)
 
@@ -43,13 +43,14 @@ SLOW_CONSUMERS_CLOSED = Counter(
 )
 MALFORMED_PACKETS = Counter(
     "switchboard_malformed_packets_total",
-    "Connections closed after sending an undecodable Socket.IO packet",
+    "Connections closed after sending an undecodable engine.io or Socket.IO packet",
     registry=REGISTRY,
 )
-
-# Group commit of the publish path (services/event_log_writer.py).
-from prometheus_client import Histogram  # noqa: E402
-
+OVERSIZE_MESSAGES = Counter(
+    "switchboard_oversize_messages_total",
+    "Connections closed after sending a message over MAX_PAYLOAD_BYTES",
+    registry=REGISTRY,
+)
 PUBLISH_GROUP_EVENTS = Histogram(
     "switchboard_publish_group_events",
     "Events persisted per event-log commit (group commit)",

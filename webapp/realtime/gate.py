@@ -12,6 +12,7 @@ one process (``Manager.emit``) and on many (``RedisManager._handle_emit``).
 from __future__ import annotations
 
 import threading
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -207,7 +208,8 @@ class QueueOrderedGate:
     python-socketio delivers to local clients before publishing to Redis; with
     several publishing processes, local clients could then see a higher id before a
     lower one. Here every emit, local ones included, is delivered from the Redis
-    subscription, so all processes deliver in the single order Redis imposes.
+    subscription, so all processes deliver in the single order Redis imposes, and
+    each persisted event once (``remember_deliveries``).
     """
 
     def emit(  # type: ignore[override]
@@ -251,17 +253,24 @@ class QueueOrderedGate:
             }
         )
 
-    # Highest persisted id this process has delivered (where a catch-up starts),
-    # and the ids the last catch-up delivered, which the queue may still bring.
+    # Highest persisted id this process has delivered (where a catch-up starts).
     delivered_through: int = 0
-    caught_up: frozenset[int] = frozenset()
+    delivered: DeliveredIds | None = None
+
+    def remember_deliveries(self, window: int) -> None:
+        """Deliver each persisted event once, remembering the last ``window`` ids."""
+        self.delivered = DeliveredIds(window)
 
     def _handle_emit(self, message: dict[str, Any]) -> None:
         data = message.get("data")
         payload = data[0] if isinstance(data, list) and len(data) == 1 else data
         if isinstance(payload, dict) and isinstance(payload.get("id"), int):
-            if payload["id"] in self.caught_up:
-                return  # already delivered by the catch-up
+            # The same event can arrive twice: a catch-up and then the queue's
+            # late copy, or a publish that timed out yet reached Redis.
+            if self.delivered is not None and not self.delivered.first_time(
+                payload["id"]
+            ):
+                return
             self.delivered_through = max(self.delivered_through, payload["id"])
         message = dict(message)
         message["skip_sid"] = GATE.intercept(
@@ -276,7 +285,6 @@ class QueueOrderedGate:
 
     def catch_up(self, envelopes: list[dict[str, Any]]) -> None:
         """Deliver persisted events this process missed while unsubscribed."""
-        self.caught_up = frozenset()
         for envelope in envelopes:
             self._handle_emit(
                 {
@@ -289,7 +297,27 @@ class QueueOrderedGate:
                     "callback": None,
                 }
             )
-        self.caught_up = frozenset(envelope["id"] for envelope in envelopes)
+
+
+class DeliveredIds:
+    """The last ``window`` event ids delivered by this process (O(1) per event)."""
+
+    def __init__(self, window: int) -> None:
+        self.window = window
+        self._lock = threading.Lock()
+        self._ids: set[int] = set()
+        self._order: deque[int] = deque()
+
+    def first_time(self, event_id: int) -> bool:
+        """Record ``event_id``; False when it was delivered already."""
+        with self._lock:
+            if event_id in self._ids:
+                return False
+            self._ids.add(event_id)
+            self._order.append(event_id)
+            if len(self._order) > self.window:
+                self._ids.discard(self._order.popleft())
+            return True
 
 
 def send_local(

@@ -4,19 +4,20 @@ from __future__ import annotations
 
 import logging
 import sys
-import time
-from collections.abc import Callable, Iterator
+import threading
 from typing import Any
 
 import socketio
-from engineio import packet as eio_packet
 from flask import Flask
-from redis.backoff import ExponentialBackoff
-from redis.retry import Retry
 
+from webapp import metrics
+from webapp.errors import ValidationFailed
+from webapp.input_guard import contains_nul, json_depth_exceeds
 from webapp.metrics import MALFORMED_PACKETS
-from webapp.realtime.gate import GatedManager, QueueOrderedGate
-from webapp.services.message_queue import MessageQueueUnavailable
+from webapp.realtime.cluster_manager import ClusterRedisManager
+from webapp.realtime.connect_deadline import ConnectDeadlines
+from webapp.realtime.gate import GatedManager
+from webapp.realtime.transport import EdgeEngineIO
 
 logger = logging.getLogger(__name__)
 
@@ -38,115 +39,6 @@ def effective_async_mode(requested: str) -> str:
             return "gevent"
         return "threading"
     return requested
-
-
-class ClusterRedisManager(QueueOrderedGate, socketio.RedisManager):  # type: ignore[misc]
-    """``RedisManager`` that reports a failed publish and resubscribes promptly.
-
-    Deliveries pass the replay gate and every process delivers in the queue's
-    order (``QueueOrderedGate``, webapp/realtime/gate.py).
-
-    The stock manager logs "giving up" and drops the message when Redis is down;
-    here the emit raises ``MessageQueueUnavailable`` so the publisher can answer
-    503. Its listener already reconnects and resubscribes, but backs off up to
-    60 s; here the back-off is capped at ``retry_max`` so delivery resumes soon
-    after Redis comes back.
-    """
-
-    def __init__(self, url: str, channel: str, write_only: bool, retry_max: float):
-        super().__init__(
-            url,
-            channel=channel,
-            write_only=write_only,
-            redis_options={
-                "socket_connect_timeout": 2,
-                "socket_keepalive": True,
-                # Fail within a second when Redis is down (the default retries
-                # back off for several seconds while a publish request waits).
-                "retry": Retry(ExponentialBackoff(cap=0.5, base=0.05), 2),
-            },
-        )
-        self.retry_max = retry_max
-        self.connected: bool = False
-        # Set by the app: (after_id) -> persisted envelopes with a greater id.
-        self.missed_events: Callable[[int], list[dict[str, Any]]] | None = None
-        self.latest_event_id: Callable[[], int] | None = None
-        self.missed_limit: int | None = None
-
-    def _publish(self, data: Any) -> Any:
-        """Publish on the channel; raise after two failed attempts."""
-        for attempt in (1, 2):
-            try:
-                if not self.connected:
-                    self._redis_connect()
-                return self.redis.publish(self.channel, self.json.dumps(data))
-            except Exception as exc:
-                self.connected = False
-                if attempt == 2:
-                    logger.error("cannot publish to the message queue: %s", exc)
-                    raise MessageQueueUnavailable() from exc
-        return None  # pragma: no cover - the loop returns or raises
-
-    def _redis_listen_with_retries(self) -> Iterator[Any]:  # pragma: no cover
-        """Subscribe, and resubscribe after any failure (capped back-off)."""
-        retry_sleep = 0.5
-        subscribed = False
-        ever_subscribed = False
-        while True:
-            try:
-                if not subscribed:
-                    self._redis_connect()
-                    self.pubsub.subscribe(self.channel)
-                    if ever_subscribed:
-                        logger.warning("message queue: resubscribed %s", self.channel)
-                        self._catch_up_after_gap()
-                    elif self.latest_event_id is not None:
-                        self.delivered_through = self.latest_event_id()
-                    subscribed = ever_subscribed = True
-                    retry_sleep = 0.5
-                yield from self.pubsub.listen()
-            except Exception as exc:
-                logger.error(
-                    "message queue: cannot receive (%s); retrying in %.1f s",
-                    exc,
-                    retry_sleep,
-                )
-                subscribed = False
-                time.sleep(retry_sleep)
-                retry_sleep = min(retry_sleep * 2, self.retry_max)
-
-    def _catch_up_after_gap(self) -> None:
-        """Deliver what was published while this process was not subscribed.
-
-        Runs in the listener before it reads the new subscription, so the missed
-        events reach local clients before newer ones; repeats are dropped by id.
-        """
-        if self.missed_events is None:
-            return
-        try:
-            missed = self.missed_events(self.delivered_through)
-        except Exception:  # the database may be unreachable too
-            logger.exception("message queue: catch-up after resubscribing failed")
-            self._make_local_clients_resume()
-            return
-        if self.missed_limit is not None and len(missed) > self.missed_limit:
-            # Too much to push: clients reconnect and replay (or learn to refetch).
-            self._make_local_clients_resume()
-            return
-        if missed:
-            logger.warning("message queue: delivering %d missed events", len(missed))
-        self.catch_up(missed)
-
-    def _make_local_clients_resume(self) -> None:
-        """Disconnect this process's clients; they resume with ``last_event_id``."""
-        logger.warning("message queue: asking local clients to reconnect and replay")
-        # Closing the transport (not a Socket.IO disconnect, after which clients
-        # do not reconnect by themselves) makes clients reconnect with their id.
-        for eio_sid in list(self.server.eio.sockets):
-            try:
-                self.server.eio.disconnect(eio_sid)
-            except Exception:  # already gone
-                pass
 
 
 def serves_clients(app: Flask) -> bool:
@@ -176,6 +68,8 @@ def client_manager(app: Flask, write_only: bool | None = None) -> socketio.Manag
         channel=app.config["MESSAGE_QUEUE_CHANNEL"],
         write_only=write_only,
         retry_max=app.config["MESSAGE_QUEUE_RETRY_MAX"],
+        # Catch-up after a gap delivers up to REPLAY_MAX_EVENTS: remember as many.
+        dedupe_window=max(4096, app.config["REPLAY_MAX_EVENTS"]),
     )
     from webapp.services.replay import event_log_reader
 
@@ -187,116 +81,196 @@ def client_manager(app: Flask, write_only: bool | None = None) -> socketio.Manag
 RESERVED_EVENTS = frozenset(
     {"connect", "disconnect", "connect_error", "__disconnect_final"}
 )
+# What decoding a Socket.IO packet raises when it is malformed (RecursionError:
+# JSON nested thousands deep).
+MALFORMED = (
+    ValueError,
+    TypeError,
+    KeyError,
+    IndexError,
+    AttributeError,
+    RecursionError,
+)
+# Seconds a session whose namespace was refused stays open: the refusal must
+# reach the client, and the transport may still connect another namespace.
+REFUSED_NAMESPACE_GRACE = 1.0
 
 
 class SwitchboardServer(socketio.Server):
-    """``socketio.Server`` that closes connections sending malformed packets.
+    """``socketio.Server`` that lets in only what the contract allows.
 
-    python-socketio logs a full traceback for every undecodable packet and keeps
-    the connection open; here the first one is logged in one line and the
-    connection is closed (DESIGN.md section 9).
+    Only registered namespaces connect (``/`` and unknown ones are refused with
+    ``unknown_namespace``); a session with no namespace after ``connect_timeout``
+    seconds is closed; a malformed packet closes its connection, logged once; an
+    event nested deeper than ``max_json_depth`` or holding a NUL gets an error ack.
     """
 
+    def __init__(
+        self,
+        *args: Any,
+        connect_timeout: float = 10.0,
+        max_json_depth: int = 32,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.connect_timeout = connect_timeout
+        self.max_json_depth = max_json_depth
+        self._deadlines = ConnectDeadlines()
+        self._sweeper_lock = threading.Lock()
+        self._sweeper_started = False
+
+    def _engineio_server_class(self) -> type[EdgeEngineIO]:
+        return EdgeEngineIO
+
+    # ------------------------------------------------------------------ connect
+    def _handle_eio_connect(self, eio_sid: str, environ: dict[str, Any]) -> None:
+        super()._handle_eio_connect(eio_sid, environ)
+        self._deadlines.watch(eio_sid, self.connect_timeout)
+        if not self._sweeper_started:
+            with self._sweeper_lock:
+                if not self._sweeper_started:
+                    self._sweeper_started = True
+                    self.start_background_task(self._close_sessions_without_namespace)
+
+    def _handle_connect(self, eio_sid: str, namespace: str | None, data: Any) -> None:
+        namespace = namespace or "/"
+        known = self.namespace_handlers.keys() | self.handlers.keys()
+        if namespace not in known and "*" not in known:
+            metrics.CONNECTS_REFUSED.labels("unknown_namespace").inc()
+            served = ", ".join(sorted(self.namespace_handlers))
+            refusal = {
+                "message": "unknown_namespace",
+                "data": {"message": f"no such namespace; this server has {served}"},
+            }
+            self._send_packet(
+                eio_sid,
+                self.packet_class(
+                    socketio.packet.CONNECT_ERROR, data=refusal, namespace=namespace
+                ),
+            )
+            self._deadlines.watch(eio_sid, REFUSED_NAMESPACE_GRACE)
+            return
+        super()._handle_connect(eio_sid, namespace, data)
+
+    def _handle_disconnect(
+        self, eio_sid: str, namespace: str | None, reason: Any = None
+    ) -> None:
+        super()._handle_disconnect(eio_sid, namespace, reason)
+        self._watch_if_bare(eio_sid)
+
+    def disconnect(
+        self, sid: str, namespace: str | None = None, ignore_queue: bool = False
+    ) -> None:
+        """Disconnect a namespace; a transport left with none gets a deadline."""
+        eio_sid = self.manager.eio_sid_from_sid(sid, namespace or "/")
+        super().disconnect(sid, namespace=namespace, ignore_queue=ignore_queue)
+        if eio_sid is not None:
+            self._watch_if_bare(eio_sid)
+
+    def _watch_if_bare(self, eio_sid: str) -> None:
+        """A transport whose last namespace left must connect another in time."""
+        if self.eio.is_open(eio_sid) and not self._has_namespace(eio_sid):
+            self._deadlines.watch(eio_sid, self.connect_timeout)
+
+    def _close_sessions_without_namespace(self) -> None:
+        """Close sessions past their deadline that still have no namespace."""
+        interval = max(0.1, min(0.5, self.connect_timeout / 2))
+        while True:
+            self.sleep(interval)
+            try:
+                for eio_sid in self._deadlines.due():
+                    if self.eio.is_open(eio_sid) and not self._has_namespace(eio_sid):
+                        self.eio.disconnect(eio_sid)
+            except Exception:  # never let the sweeper die
+                logger.exception("closing sessions without a namespace failed")
+
+    def _has_namespace(self, eio_sid: str) -> bool:
+        manager = self.manager
+        return any(
+            manager.sid_from_eio_sid(eio_sid, namespace) is not None
+            for namespace in list(manager.get_namespaces())
+        )
+
+    # ------------------------------------------------------------------- events
     def _handle_event(
         self, eio_sid: str, namespace: str | None, id: int | None, data: Any
     ) -> None:
-        # python-socketio would run the namespace's connect/disconnect handler for
-        # a client *event* named "connect"; lifecycle names are never events.
         if not isinstance(data, list) or not data or not isinstance(data[0], str):
             raise ValueError("an event needs a name")  # malformed: the caller closes
+        # python-socketio would run the namespace's connect/disconnect handler for
+        # a client *event* named "connect"; lifecycle names are never events.
         if data[0] in RESERVED_EVENTS:
-            if id is not None:
-                refusal = {
-                    "ok": False,
-                    "error": {
-                        "code": "unknown_event",
-                        "message": "reserved event name",
-                    },
-                }
-                self._send_packet(
-                    eio_sid,
-                    self.packet_class(
-                        socketio.packet.ACK, namespace=namespace, id=id, data=[refusal]
-                    ),
-                )
+            self._refuse_event(
+                eio_sid, namespace, id, "unknown_event", "reserved event name"
+            )
+            return
+        if json_depth_exceeds(data, self.max_json_depth + 1):  # + the event array
+            message = f"event data is nested deeper than {self.max_json_depth} levels"
+            self._refuse_event(eio_sid, namespace, id, "too_deep", message)
+            return
+        if contains_nul(data):
+            message = "strings may not contain NUL characters"
+            self._refuse_event(eio_sid, namespace, id, ValidationFailed.code, message)
             return
         super()._handle_event(eio_sid, namespace, id, data)
 
+    def _refuse_event(
+        self,
+        eio_sid: str,
+        namespace: str | None,
+        id: int | None,
+        code: str,
+        message: str,
+    ) -> None:
+        """Answer an event that is not dispatched with an error ack (if it asked)."""
+        if id is None:
+            return
+        refusal = {"ok": False, "error": {"code": code, "message": message}}
+        self._send_packet(
+            eio_sid,
+            self.packet_class(
+                socketio.packet.ACK, namespace=namespace, id=id, data=[refusal]
+            ),
+        )
+
     def _handle_eio_message(self, eio_sid: str, data: Any) -> None:
+        if not self.eio.is_open(eio_sid):
+            return  # the rest of a closed session's packets is dropped unread
         try:
             super()._handle_eio_message(eio_sid, data)
-        except (ValueError, TypeError, KeyError, IndexError, AttributeError) as exc:
-            logger.warning(
-                "closing %s: malformed Socket.IO packet (%s)",
-                eio_sid,
-                type(exc).__name__,
-            )
-            MALFORMED_PACKETS.inc()
-            try:
-                self.eio.disconnect(eio_sid)
-            except KeyError:  # already gone
-                pass
+        except MALFORMED as exc:
+            reason = f"malformed Socket.IO packet ({type(exc).__name__})"
+            self.eio.reject(eio_sid, reason, MALFORMED_PACKETS)
 
 
-class CheckedWebSocket:
-    """Wraps engine.io's websocket so an undecodable frame closes the connection.
+def socket_origins(origins: list[str]) -> str | list[str] | None:
+    """python-engineio's ``cors_allowed_origins`` for the configured list.
 
-    python-engineio decodes websocket frames outside its error handling; a frame
-    that is not an engine.io packet escapes as an exception and eventlet writes an
-    HTTP 500 with a traceback into the open socket. Checked here, such a frame
-    ends the connection like a client close, logged in one line.
+    python-engineio reads ``[]`` as "check no origin at all"; here an empty list
+    means same origin only (``None``), and ``*`` anywhere means any origin.
     """
-
-    def __init__(self, ws: Any) -> None:
-        self._ws = ws
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._ws, name)
-
-    def wait(self) -> Any:
-        """The next frame, or ``None`` (closed) when it is not an engine.io packet."""
-        data = self._ws.wait()
-        if data is None:
-            return None
-        try:
-            eio_packet.Packet(encoded_packet=data)
-        except Exception as exc:  # any decoding failure means a malformed frame
-            logger.warning("closing a connection: malformed engine.io frame (%s)", exc)
-            MALFORMED_PACKETS.inc()
-            return None
-        return data
-
-
-def check_websocket_frames(sio: socketio.Server) -> None:
-    """Route every websocket through ``CheckedWebSocket``."""
-    drivers = sio.eio._async  # python-engineio's per-mode drivers (private)
-    original = drivers.get("websocket")
-    if original is None:
-        return
-
-    def websocket(handler: Any, server: Any) -> Any:
-        return original(lambda ws: handler(CheckedWebSocket(ws)), server)
-
-    sio.eio._async = {**drivers, "websocket": websocket}
+    if not origins:
+        return None
+    if "*" in origins:
+        return "*"
+    return list(origins)
 
 
 def create_socketio_server(app: Flask) -> socketio.Server:
     """A ``socketio.Server`` configured from ``app.config``."""
-    origins: Any = app.config["CORS_ALLOWED_ORIGINS"]
-    if origins == ["*"]:
-        origins = "*"
-    sio = SwitchboardServer(
-        async_mode=effective_async_mode(app.config["SOCKETIO_ASYNC_MODE"]),
+    config = app.config
+    return SwitchboardServer(
+        async_mode=effective_async_mode(config["SOCKETIO_ASYNC_MODE"]),
         client_manager=client_manager(app),
-        cors_allowed_origins=origins,
-        ping_interval=app.config["PING_INTERVAL"],
-        ping_timeout=app.config["PING_TIMEOUT"],
-        max_http_buffer_size=app.config["MAX_PAYLOAD_BYTES"],
+        cors_allowed_origins=socket_origins(config["CORS_ALLOWED_ORIGINS"]),
+        ping_interval=config["PING_INTERVAL"],
+        ping_timeout=config["PING_TIMEOUT"],
+        max_http_buffer_size=config["MAX_PAYLOAD_BYTES"],
+        connect_timeout=config["CONNECT_TIMEOUT"],
+        max_json_depth=config["MAX_JSON_DEPTH"],
         logger=False,
         engineio_logger=False,
     )
-    check_websocket_frames(sio)
-    return sio
 
 
 class StripWebSocketCompression:

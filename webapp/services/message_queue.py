@@ -2,7 +2,8 @@
 
 Publishing checks the queue *before* persisting (``ensure_available``), so an
 outage answers 503 with nothing written; a failure after the commit is reported
-by the emit itself (see ``realtime.server.ClusterRedisManager``).
+by the emit itself (see ``realtime.cluster_manager.ClusterRedisManager``). Both give up
+within about a second: a frozen Redis answers like an absent one.
 """
 
 from __future__ import annotations
@@ -21,8 +22,9 @@ from webapp.errors import DependencyDown
 
 logger = logging.getLogger(__name__)
 
-# How long a successful check is trusted before the next publish pings again.
+# How long a check's answer (up or down) is trusted before the next one pings.
 CHECK_INTERVAL = 1.0
+NOT_PUBLISHED = "the message queue is unreachable; nothing was published"
 
 
 class MessageQueueUnavailable(DependencyDown):
@@ -44,30 +46,45 @@ def redis_client(url: str, timeout: float = 1.0) -> redis.Redis:
 
 
 class QueueHealth:
-    """Remembers whether the queue answered recently, so publishes rarely ping."""
+    """Remembers whether the queue answered recently, so publishes rarely ping.
+
+    A failure is remembered too: while Redis is slow or frozen, requests answer
+    503 at once instead of each waiting out a ping's timeout, and requests that
+    arrive during a ping wait for that one ping rather than queueing their own.
+    """
 
     def __init__(self, url: str) -> None:
         self.client = redis_client(url)
         self._lock = threading.Lock()
         self._ok_until = 0.0
+        self._down_until = 0.0
 
     def ensure_available(self) -> None:
         """Raise ``MessageQueueUnavailable`` unless Redis answers (cached ~1 s)."""
-        if time.monotonic() < self._ok_until:
+        now = time.monotonic()
+        if now < self._ok_until:
             return
-        with self._lock:
-            try:
-                self.client.ping()
-            except redis.RedisError as exc:
-                self._ok_until = 0.0
-                raise MessageQueueUnavailable(
-                    "the message queue is unreachable; nothing was published"
-                ) from exc
-            self._ok_until = time.monotonic() + CHECK_INTERVAL
+        if now < self._down_until:
+            raise MessageQueueUnavailable(NOT_PUBLISHED)
+        if not self._lock.acquire(blocking=False):
+            with self._lock:  # another request is asking Redis: use its answer
+                pass
+            if time.monotonic() < self._ok_until:
+                return
+            raise MessageQueueUnavailable(NOT_PUBLISHED)
+        try:
+            self.client.ping()
+        except redis.RedisError as exc:
+            self.mark_down()
+            raise MessageQueueUnavailable(NOT_PUBLISHED) from exc
+        finally:
+            self._lock.release()
+        self._ok_until = time.monotonic() + CHECK_INTERVAL
 
     def mark_down(self) -> None:
-        """Forget the last success (an emit just failed)."""
+        """Remember a failure (a ping, or an emit): refuse at once for a moment."""
         self._ok_until = 0.0
+        self._down_until = time.monotonic() + CHECK_INTERVAL
 
 
 def queue_health() -> QueueHealth | None:

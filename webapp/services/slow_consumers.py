@@ -1,10 +1,15 @@
 """Disconnect clients that do not read: their outgoing queue keeps growing.
 
 A client that stops reading (stalled tab, broken proxy) would otherwise make the
-server buffer every event for it forever. Every SLOW_CLIENT_CHECK_INTERVAL seconds
-each engine.io connection's send queue is measured; one that stays above
-SLOW_CLIENT_QUEUE_LIMIT packets on two checks in a row is closed. It can reconnect
-and resume with ``last_event_id``, so nothing persisted is lost.
+server buffer every event for it until the heartbeat gives up. Every
+SLOW_CLIENT_CHECK_INTERVAL seconds each engine.io connection's send queue is read
+(packets and bytes, both kept as running counts); one over
+SLOW_CLIENT_QUEUE_LIMIT packets or SLOW_CLIENT_QUEUE_BYTES bytes on two checks in
+a row is closed, its TCP connection included. It can reconnect and resume with
+``last_event_id``, so nothing persisted is lost.
+
+The queue is what waits behind the batch engine.io's websocket writer is already
+sending, so a client is dropped once that much more has piled up.
 """
 
 from __future__ import annotations
@@ -18,15 +23,22 @@ from webapp.extensions import get_socketio
 
 logger = logging.getLogger(__name__)
 
+Backlog = tuple[int, int]  # (packets, bytes) waiting to be sent
+
 
 def find_slow_consumers(
-    queue_sizes: dict[str, int], limit: int, suspects: set[str]
+    backlogs: dict[str, Backlog], limits: Backlog, suspects: set[str]
 ) -> tuple[set[str], set[str]]:
-    """Split connections over ``limit`` into (close now, watch next time).
+    """Split connections over either limit into (close now, watch next time).
 
-    A connection is closed only when it was already over the limit last time.
+    A connection is closed only when it was already over a limit last time.
     """
-    over = {sid for sid, size in queue_sizes.items() if size > limit}
+    max_packets, max_bytes = limits
+    over = {
+        sid
+        for sid, (packets, size) in backlogs.items()
+        if packets > max_packets or size > max_bytes
+    }
     return over & suspects, over - suspects
 
 
@@ -34,29 +46,30 @@ def start_slow_consumer_watch(app: Flask) -> None:
     """Run the check in a background task of the serving process."""
     sio = get_socketio(app)
     interval = app.config["SLOW_CLIENT_CHECK_INTERVAL"]
-    limit = app.config["SLOW_CLIENT_QUEUE_LIMIT"]
+    limits = (
+        app.config["SLOW_CLIENT_QUEUE_LIMIT"],
+        app.config["SLOW_CLIENT_QUEUE_BYTES"],
+    )
 
     def loop() -> None:
         suspects: set[str] = set()
         while True:
             sio.sleep(interval)
-            # python-engineio keeps its sockets and their send queues privately.
-            sizes = {
-                eio_sid: socket.queue.qsize()
-                for eio_sid, socket in list(sio.eio.sockets.items())
-                if not socket.closed
-            }
-            to_close, suspects = find_slow_consumers(sizes, limit, suspects)
-            for eio_sid in to_close:
-                logger.warning(
-                    "closing %s: %d packets queued, the client is not reading",
-                    eio_sid,
-                    sizes[eio_sid],
-                )
-                metrics.SLOW_CONSUMERS_CLOSED.inc()
-                try:
-                    sio.eio.disconnect(eio_sid)
-                except KeyError:
-                    pass
+            try:
+                backlogs = sio.eio.backlogs()
+                to_close, suspects = find_slow_consumers(backlogs, limits, suspects)
+                for eio_sid in to_close:
+                    packets, size = backlogs[eio_sid]
+                    logger.warning(
+                        "closing %s: %d packets (%d bytes) queued, the client is "
+                        "not reading",
+                        eio_sid,
+                        packets,
+                        size,
+                    )
+                    metrics.SLOW_CONSUMERS_CLOSED.inc()
+                    sio.eio.drop(eio_sid)
+            except Exception:  # never let the watch die
+                logger.exception("slow-consumer check failed")
 
     sio.start_background_task(loop)
