@@ -46,3 +46,13 @@ MALFORMED_PACKETS = Counter(
     "Connections closed after sending an undecodable Socket.IO packet",
     registry=REGISTRY,
 )
+FANOUT_DIRECT_WRITES = Counter(
+    "switchboard_fanout_direct_writes_total",
+    "Emitted packets written straight into an idle websocket",
+    registry=REGISTRY,
+)
+FANOUT_QUEUED_WRITES = Counter(
+    "switchboard_fanout_queued_writes_total",
+    "Emitted packets handed to a connection's engine.io queue",
+    registry=REGISTRY,
+)

@@ -282,6 +282,8 @@ def check_websocket_frames(sio: socketio.Server) -> None:
 
 def create_socketio_server(app: Flask) -> socketio.Server:
     """A ``socketio.Server`` configured from ``app.config``."""
+    from webapp.realtime.delivery import tune_delivery
+
     origins: Any = app.config["CORS_ALLOWED_ORIGINS"]
     if origins == ["*"]:
         origins = "*"
@@ -296,6 +298,7 @@ def create_socketio_server(app: Flask) -> socketio.Server:
         engineio_logger=False,
     )
     check_websocket_frames(sio)
+    tune_delivery(sio)  # after check_websocket_frames: it wraps the same driver
     return sio
 
 
