@@ -56,3 +56,8 @@ FANOUT_QUEUED_WRITES = Counter(
     "Emitted packets handed to a connection's engine.io queue",
     registry=REGISTRY,
 )
+FANOUT_PARTIAL_WRITES = Counter(
+    "switchboard_fanout_partial_writes_total",
+    "Direct websocket writes the kernel took only part of (the rest was queued)",
+    registry=REGISTRY,
+)

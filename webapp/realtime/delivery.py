@@ -69,20 +69,12 @@ class PendingFrame(bytes):
         return self
 
 
-def websocket_frame(pkt: Any) -> bytes:
-    """The unmasked, uncompressed websocket frame for an engine.io packet, cached.
-
-    Every recipient of one emit gets the same packet object, so the frame is
-    built once per emit.
-    """
-    frame: bytes | None = getattr(pkt, "_switchboard_frame", None)
-    if frame is not None:
-        return frame
-    encoded = pkt.encode()
-    if isinstance(encoded, str):
-        payload, opcode = encoded.encode("utf-8"), 0x81  # FIN + text
+def frame_of(message: str | bytes) -> bytes:
+    """The unmasked, uncompressed websocket frame carrying ``message``."""
+    if isinstance(message, str):
+        payload, opcode = message.encode("utf-8"), 0x81  # FIN + text
     else:
-        payload, opcode = bytes(encoded), 0x82  # FIN + binary
+        payload, opcode = bytes(message), 0x82  # FIN + binary
     size = len(payload)
     if size < 126:
         header = bytes((opcode, size))
@@ -90,8 +82,19 @@ def websocket_frame(pkt: Any) -> bytes:
         header = struct.pack("!BBH", opcode, 126, size)
     else:
         header = struct.pack("!BBQ", opcode, 127, size)
-    frame = header + payload
-    pkt._switchboard_frame = frame
+    return header + payload
+
+
+def websocket_frame(pkt: Any) -> bytes:
+    """The frame for an engine.io packet, cached on the packet.
+
+    Every recipient of one emit gets the same packet object, so the frame is
+    built once per emit.
+    """
+    frame: bytes | None = getattr(pkt, "_switchboard_frame", None)
+    if frame is None:
+        frame = frame_of(pkt.encode())
+        pkt._switchboard_frame = frame
     return frame
 
 
@@ -128,12 +131,18 @@ class DirectLink:
         except OSError:
             return False  # let engine.io's own path see the broken connection
         if sent < len(frame):
+            metrics.FANOUT_PARTIAL_WRITES.inc()
             sock.queue.put(PendingFrame(frame[sent:]))
         return True
 
 
 class GuardedWebSocket:
-    """The websocket engine.io's writer uses: marks the link busy during a write."""
+    """The websocket engine.io's writer uses: marks the link busy during a write.
+
+    It frames and writes with ``sendall`` itself (linked connections are never
+    compressed): simple-websocket writes with a single ``send``, which under
+    gevent drops the tail of a frame a slow reader's socket cannot take.
+    """
 
     def __init__(self, ws: Any, link: DirectLink) -> None:
         self._ws = ws
@@ -149,7 +158,7 @@ class GuardedWebSocket:
         try:
             if isinstance(message, PendingFrame):
                 return link.green.sendall(message)
-            return self._ws.send(message)
+            return link.green.sendall(frame_of(message))
         finally:
             link.busy = False
 
