@@ -131,7 +131,7 @@ class DirectLink:
         except OSError:
             return False  # let engine.io's own path see the broken connection
         if sent < len(frame):
-            metrics.FANOUT_PARTIAL_WRITES.inc()
+            metrics.FANOUT_WRITES.partial += 1
             sock.queue.put(PendingFrame(frame[sent:]))
         return True
 
@@ -197,16 +197,15 @@ class DirectDelivery:
         # engine.io sids whose websocket handshake offered permessage-deflate.
         self.compressed: dict[str, bool] = {}
         self.stock_send = sio._send_eio_packet
-        self.direct = metrics.FANOUT_DIRECT_WRITES
-        self.queued = metrics.FANOUT_QUEUED_WRITES
+        self.counts = metrics.FANOUT_WRITES
 
     def send_eio_packet(self, eio_sid: str, pkt: Any) -> None:
         """Deliver one engine.io packet: directly when possible, else queued."""
         link = self.links.get(eio_sid)
         if link is not None and link.write(pkt):
-            self.direct.inc()
+            self.counts.direct += 1
             return
-        self.queued.inc()
+        self.counts.queued += 1
         self.stock_send(eio_sid, pkt)
 
     def wrap_websocket_driver(self, factory: Any) -> Any:
