@@ -194,8 +194,6 @@ class DirectDelivery:
     def __init__(self, sio: socketio.Server) -> None:
         self.sio = sio
         self.links: dict[str, DirectLink] = {}
-        # engine.io sids whose websocket handshake offered permessage-deflate.
-        self.compressed: dict[str, bool] = {}
         self.stock_send = sio._send_eio_packet
         self.counts = metrics.FANOUT_WRITES
 
@@ -215,47 +213,53 @@ class DirectDelivery:
             owner = getattr(handler, "__self__", None)
             if not isinstance(owner, EngineSocket):
                 return factory(handler, server)  # not engine.io's own handler
-
-            def serve(ws: Any) -> Any:
-                return self.serve(owner, handler, ws)
-
-            return CompressionAware(factory(serve, server), owner, self)
+            return LinkedWebSocketApp(self, owner, handler, factory, server)
 
         return websocket
 
-    def serve(self, owner: EngineSocket, handler: Any, ws: Any) -> Any:
-        """Run engine.io's websocket handler with a direct link registered."""
-        found = None if self.compressed.pop(owner.sid, False) else raw_sockets(ws)
-        if found is None:
-            return handler(ws)
-        link = DirectLink(owner, *found)
-        self.links[owner.sid] = link
-        try:
-            return handler(GuardedWebSocket(ws, link))
-        finally:
-            if self.links.get(owner.sid) is link:
-                del self.links[owner.sid]
 
+class LinkedWebSocketApp:
+    """The websocket WSGI app for one engine.io socket, with a direct link.
 
-class CompressionAware:
-    """The websocket WSGI app, noting whether the client negotiates deflate.
-
-    Both eventlet and simple-websocket accept permessage-deflate whenever it is
-    offered; such a connection's frames depend on its own compressor, so it keeps
-    the stock path.
+    Both eventlet and simple-websocket accept permessage-deflate whenever the
+    client offers it; such a connection's frames depend on its own compressor,
+    so it keeps the stock path.
     """
 
-    def __init__(self, app: Any, owner: EngineSocket, delivery: DirectDelivery):
-        self.app = app
-        self.owner = owner
+    def __init__(
+        self,
+        delivery: DirectDelivery,
+        owner: EngineSocket,
+        handler: Any,
+        factory: Any,
+        server: Any,
+    ) -> None:
         self.delivery = delivery
+        self.owner = owner
+        self.handler = handler
+        self.app = factory(self.serve, server)
+        self.compressed = False
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
-        """Record the offer, then serve the websocket."""
+        """Note a deflate offer, then serve the websocket."""
         offer = environ.get("HTTP_SEC_WEBSOCKET_EXTENSIONS", "")
-        if "permessage-deflate" in offer:
-            self.delivery.compressed[self.owner.sid] = True
+        self.compressed = "permessage-deflate" in offer
         return self.app(environ, start_response)
+
+    def serve(self, ws: Any) -> Any:
+        """Run engine.io's websocket handler with a direct link registered."""
+        found = None if self.compressed else raw_sockets(ws)
+        if found is None:
+            return self.handler(ws)
+        links = self.delivery.links
+        sid = self.owner.sid
+        link = DirectLink(self.owner, *found)
+        links[sid] = link
+        try:
+            return self.handler(GuardedWebSocket(ws, link))
+        finally:
+            if links.get(sid) is link:
+                del links[sid]
 
 
 def tune_delivery(sio: socketio.Server) -> DirectDelivery | None:
