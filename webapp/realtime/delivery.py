@@ -144,6 +144,8 @@ class GuardedWebSocket:
     gevent drops the tail of a frame a slow reader's socket cannot take.
     """
 
+    __slots__ = ("_ws", "_link")
+
     def __init__(self, ws: Any, link: DirectLink) -> None:
         self._ws = ws
         self._link = link
@@ -225,6 +227,8 @@ class LinkedWebSocketApp:
     client offers it; such a connection's frames depend on its own compressor,
     so it keeps the stock path.
     """
+
+    __slots__ = ("delivery", "owner", "handler", "app", "compressed")
 
     def __init__(
         self,
