@@ -16,6 +16,7 @@ from webapp.input_guard import contains_nul, json_depth_exceeds
 from webapp.metrics import MALFORMED_PACKETS
 from webapp.realtime.cluster_manager import ClusterRedisManager
 from webapp.realtime.connect_deadline import ConnectDeadlines
+from webapp.realtime.delivery import tune_delivery
 from webapp.realtime.gate import GatedManager
 from webapp.realtime.transport import EdgeEngineIO
 
@@ -259,7 +260,7 @@ def socket_origins(origins: list[str]) -> str | list[str] | None:
 def create_socketio_server(app: Flask) -> socketio.Server:
     """A ``socketio.Server`` configured from ``app.config``."""
     config = app.config
-    return SwitchboardServer(
+    sio = SwitchboardServer(
         async_mode=effective_async_mode(config["SOCKETIO_ASYNC_MODE"]),
         client_manager=client_manager(app),
         cors_allowed_origins=socket_origins(config["CORS_ALLOWED_ORIGINS"]),
@@ -271,6 +272,9 @@ def create_socketio_server(app: Flask) -> socketio.Server:
         logger=False,
         engineio_logger=False,
     )
+    # Wraps the websocket driver EdgeEngineIO already checks, so it must come last.
+    tune_delivery(sio)
+    return sio
 
 
 class StripWebSocketCompression:
