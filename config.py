@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
@@ -52,6 +53,17 @@ class ConfigurationError(RuntimeError):
     """A setting makes the app unsafe to start; the message names every one."""
 
 
+# An exact browser origin: scheme, host (name, IPv4 or [IPv6]) and optional port.
+ORIGIN_PATTERN = re.compile(
+    r"https?://(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(:[0-9]{1,5})?"
+)
+
+
+def is_origin(value: str) -> bool:
+    """True for an exact browser origin: ``http(s)://host[:port]``, nothing more."""
+    return ORIGIN_PATTERN.fullmatch(value) is not None
+
+
 def production_problems(settings: Mapping[str, Any]) -> list[str]:
     """Every missing or unsafe production setting, one phrase each."""
     problems = [
@@ -67,6 +79,13 @@ def production_problems(settings: Mapping[str, Any]) -> list[str]:
         )
     elif "*" in origins:
         problems.append("CORS_ALLOWED_ORIGINS must not be *")
+    else:
+        malformed = [origin for origin in origins if not is_origin(origin)]
+        if malformed:
+            problems.append(
+                "CORS_ALLOWED_ORIGINS entries must be scheme://host[:port], not "
+                + ", ".join(malformed)
+            )
     if os.environ.get("PASSWORD_HASH_PROFILE") == "fast":
         problems.append("PASSWORD_HASH_PROFILE=fast is for tests only")
     return problems

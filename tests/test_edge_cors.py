@@ -190,3 +190,26 @@ def test_development_default_allows_any_origin(
     for origin in ("http://localhost:3000", "https://anything.example"):
         response = _preflight(srv.url, origin, "content-type")
         assert response.headers["Access-Control-Allow-Origin"] == origin
+
+
+def test_origins_match_exactly_even_with_regex_characters() -> None:
+    """flask-cors would read ``app\\.example`` as an unanchored regex; we never do."""
+    from flask import Flask
+
+    from webapp.api.cors import init_cors
+
+    app = Flask(__name__)
+    app.config["CORS_ALLOWED_ORIGINS"] = [r"https://app\.example", "https://b.example"]
+    app.add_url_rule("/api/ping", "ping", lambda: "pong")
+    init_cors(app)
+    client = app.test_client()
+
+    def allowed(origin: str) -> str | None:
+        response = client.get("/api/ping", headers={"Origin": origin})
+        return response.headers.get("Access-Control-Allow-Origin")
+
+    assert allowed("https://b.example") == "https://b.example"
+    assert allowed("https://B.EXAMPLE") == "https://B.EXAMPLE"  # hosts ignore case
+    assert allowed("https://b.example.evil.net") is None
+    assert allowed("https://app.example.evil.net") is None
+    assert allowed("https://appXexample") is None
