@@ -174,6 +174,9 @@ class Config:
     # Longest life of a cached user or tenant (a safety net: changes made through
     # the app invalidate the cache at once, cluster-wide).
     AUTH_CACHE_TTL = _env_float("AUTH_CACHE_TTL", 60.0)
+    # How often each process closes its sockets of deactivated users and revoked
+    # tokens that the cluster-wide close could not reach (Redis down at the time).
+    CONNECTION_AUDIT_INTERVAL = _env_float("CONNECTION_AUDIT_INTERVAL", 10.0)
     # Largest REST request body (a 500-event batch fits); larger ones get 413.
     MAX_CONTENT_LENGTH = _env_int("MAX_REQUEST_BYTES", 4 * 1024 * 1024)
 
