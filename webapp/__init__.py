@@ -52,12 +52,16 @@ def register_extensions(app: Flask) -> None:
     from webapp.services.login_throttle import init_login_throttle
 
     uri = app.config["SQLALCHEMY_DATABASE_URI"]
-    if not uri.startswith("sqlite"):
-        # Size the pool for many concurrent greenlets, not a handful of threads.
-        options = dict(app.config["SQLALCHEMY_ENGINE_OPTIONS"])
+    options = dict(app.config["SQLALCHEMY_ENGINE_OPTIONS"])
+    options.setdefault("pool_pre_ping", app.config["DB_POOL_PRE_PING"])
+    if not _sqlite_in_memory(uri):
+        # Size the pool for many concurrent greenlets, not a handful of threads
+        # (on SQLite too: past the pool, every request opened and closed a
+        # connection, running the WAL pragmas each time).
         options.setdefault("pool_size", app.config["DB_POOL_SIZE"])
         options.setdefault("max_overflow", app.config["DB_POOL_SIZE"] * 2)
-        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+        options.setdefault("pool_recycle", app.config["DB_POOL_RECYCLE"])
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     db.init_app(app)
     migrate.init_app(
         app, db, directory=os.path.join(os.path.dirname(app.root_path), "migrations")
@@ -102,6 +106,14 @@ def register_commands(app: Flask) -> None:
     from webapp.cli import register_cli
 
     register_cli(app)
+
+
+def _sqlite_in_memory(uri: str) -> bool:
+    # One shared connection (a static pool): it has no size to set.
+    from sqlalchemy.engine import make_url
+
+    url = make_url(uri)
+    return url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:")
 
 
 def _configure_logging(app: Flask) -> None:

@@ -1,0 +1,70 @@
+"""Without a pre-ping per checkout, a database restart still heals by itself.
+
+The server reaches PostgreSQL through a TCP proxy; cutting the proxy kills every
+pooled connection (and the event-log writer's) as a restart would. Requests on a
+dead connection may answer 503, never a 5xx of another kind, and the pool renews
+itself within a few requests.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from urllib.parse import urlsplit, urlunsplit
+
+import pytest
+import requests
+
+from tests.live import Api, LiveServer, build_world
+from tests.netfault import TcpProxy
+
+pytestmark = [pytest.mark.postgres]
+
+
+def _through(proxy: TcpProxy, database_url: str) -> str:
+    parts = urlsplit(database_url)
+    netloc = f"{parts.username}@127.0.0.1:{proxy.port}"
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+def _until_ok(send: Callable[[], requests.Response], expected: int) -> int:
+    """Send until the answer is ``expected``; return how many 503s came first."""
+    for attempt in range(10):
+        response = send()
+        if response.status_code == expected:
+            return attempt
+        assert response.status_code == 503, response.text
+        assert response.json()["error"]["code"] == "dependency_unavailable"
+    raise AssertionError("the pool did not recover within 10 requests")
+
+
+def test_requests_recover_after_the_database_drops_every_connection(
+    server_factory: Callable[..., LiveServer], postgres_url: str
+) -> None:
+    port = urlsplit(postgres_url).port or 5432
+    proxy = TcpProxy(port)
+    try:
+        server = server_factory(database_url=_through(proxy, postgres_url))
+        world = build_world(server.url, server.seed)
+        publisher = world.api(world.key_a)
+        reader = Api(server.url, token=world.user_a.access_token)
+        body = {
+            "namespace": "/engagement",
+            "event": "alert",
+            "data": {"severity": "info", "title": "t", "message": "m"},
+            "target": {"tenant": world.tenant_a["id"]},
+        }
+        for _ in range(3):  # pooled connections and the writer's are open
+            assert publisher.post("/api/publish", json=body).status_code == 202
+            assert reader.get("/api/events").status_code == 200
+        proxy.cut()
+        proxy.restore()
+        _until_ok(lambda: publisher.post("/api/publish", json=body), 202)
+        _until_ok(lambda: reader.get("/api/events"), 200)
+        _until_ok(lambda: reader.get("/api/tenants"), 200)
+        # Healed: every following request succeeds.
+        for _ in range(5):
+            assert publisher.post("/api/publish", json=body).status_code == 202
+            assert reader.get("/api/events").status_code == 200
+        assert requests.get(server.url + "/ready", timeout=5).status_code == 200
+    finally:
+        proxy.close()
