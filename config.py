@@ -102,6 +102,10 @@ class Config:
     # behind a proxy that silently drops idle connections.
     DB_POOL_RECYCLE = _env_int("DB_POOL_RECYCLE", 1800)
     DB_POOL_PRE_PING = _env_bool("DB_POOL_PRE_PING", False)
+    # SQLite's PRAGMA synchronous. FULL syncs the WAL on every commit (a commit
+    # survives power loss); NORMAL syncs it only at checkpoints (a commit survives
+    # a process crash, not a power cut) and takes the fsync off every publish group.
+    SQLITE_SYNCHRONOUS = os.environ.get("SQLITE_SYNCHRONOUS", "FULL").upper()
 
     MESSAGE_QUEUE_URL = os.environ.get("MESSAGE_QUEUE_URL") or None
     MESSAGE_QUEUE_CHANNEL = os.environ.get("MESSAGE_QUEUE_CHANNEL", "switchboard")

@@ -1,23 +1,27 @@
-"""Without a pre-ping per checkout, a database restart still heals by itself.
+"""Pool settings: no pre-ping per checkout, yet a database restart heals itself.
 
 The server reaches PostgreSQL through a TCP proxy; cutting the proxy kills every
 pooled connection (and the event-log writer's) as a restart would. Requests on a
 dead connection may answer 503, never a 5xx of another kind, and the pool renews
-itself within a few requests.
+itself within a few requests. And SQLite's pool and ``SQLITE_SYNCHRONOUS``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 import requests
+from flask import Flask
+from sqlalchemy import text
 
+from config import ConfigurationError, DevelopmentConfig
 from tests.live import Api, LiveServer, build_world
 from tests.netfault import TcpProxy
-
-pytestmark = [pytest.mark.postgres]
+from webapp import create_app
+from webapp.extensions import db
 
 
 def _through(proxy: TcpProxy, database_url: str) -> str:
@@ -37,6 +41,7 @@ def _until_ok(send: Callable[[], requests.Response], expected: int) -> int:
     raise AssertionError("the pool did not recover within 10 requests")
 
 
+@pytest.mark.postgres
 def test_requests_recover_after_the_database_drops_every_connection(
     server_factory: Callable[..., LiveServer], postgres_url: str
 ) -> None:
@@ -68,3 +73,42 @@ def test_requests_recover_after_the_database_drops_every_connection(
         assert requests.get(server.url + "/ready", timeout=5).status_code == 200
     finally:
         proxy.close()
+
+
+def _file_app(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, synchronous: str | None
+) -> Flask:
+    monkeypatch.setattr(
+        DevelopmentConfig, "SQLALCHEMY_DATABASE_URI", f"sqlite:///{tmp_path}/p.db"
+    )
+    if synchronous is not None:
+        monkeypatch.setattr(DevelopmentConfig, "SQLITE_SYNCHRONOUS", synchronous)
+    return create_app("development")
+
+
+@pytest.mark.parametrize(("setting", "expected"), [(None, 2), ("NORMAL", 1)])
+def test_sqlite_synchronous_is_applied_to_every_pooled_connection(
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    setting: str | None,
+    expected: int,
+) -> None:
+    app = _file_app(monkeypatch, tmp_path, setting)
+    with app.app_context():
+        engine = db.engine
+        assert engine.pool.size() == app.config["DB_POOL_SIZE"]
+        connections = [engine.connect() for _ in range(3)]
+        try:
+            for connection in connections:
+                mode = connection.execute(text("PRAGMA synchronous")).scalar()
+                assert mode == expected  # 2 = FULL, 1 = NORMAL
+        finally:
+            for connection in connections:
+                connection.close()
+
+
+def test_an_unknown_sqlite_synchronous_mode_is_refused_by_name(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    with pytest.raises(ConfigurationError, match="SQLITE_SYNCHRONOUS"):
+        _file_app(monkeypatch, tmp_path, "OFF; DROP TABLE users")

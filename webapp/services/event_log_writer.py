@@ -43,6 +43,8 @@ logger = logging.getLogger(__name__)
 PUBLISH_LOCK_KEY = 0x53574244
 EXTENSION = "switchboard.event_log_writer"
 EVENTS = Event.__table__
+# Built once: constructing it per group cost its cache-key walk every time.
+INSERT_EVENTS = insert(EVENTS).returning(EVENTS.c.id, sort_by_parameter_order=True)
 # One writer per process; the inline path (in-memory SQLite) shares this lock.
 _inline_lock = threading.Lock()
 
@@ -291,14 +293,7 @@ def _persist(group: list[Ticket], executor: Executor) -> list[_Staged]:
             slots.append((staged, position))
         staged_all.append(staged)
     if rows:
-        ids = (
-            executor.execute(
-                insert(EVENTS).returning(EVENTS.c.id, sort_by_parameter_order=True),
-                rows,
-            )
-            .scalars()
-            .all()
-        )
+        ids = executor.execute(INSERT_EVENTS, rows).scalars().all()
         executor.commit()
         metrics.PUBLISH_GROUP_EVENTS.observe(len(rows))
         stamp = isoformat(now)
