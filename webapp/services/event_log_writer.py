@@ -43,8 +43,10 @@ logger = logging.getLogger(__name__)
 PUBLISH_LOCK_KEY = 0x53574244
 EXTENSION = "switchboard.event_log_writer"
 EVENTS = Event.__table__
-# Built once: constructing it per group cost its cache-key walk every time.
+# Built once: constructing them per group cost their cache-key walk every time.
 INSERT_EVENTS = insert(EVENTS).returning(EVENTS.c.id, sort_by_parameter_order=True)
+LOCK = text("SELECT pg_advisory_lock(:k)")
+UNLOCK = text("SELECT pg_advisory_unlock(:k)")
 # One writer per process; the inline path (in-memory SQLite) shares this lock.
 _inline_lock = threading.Lock()
 
@@ -230,15 +232,13 @@ def ordering(executor: Executor) -> Iterator[None]:
     if db.engine.dialect.name != "postgresql":
         yield
         return
-    executor.execute(text("SELECT pg_advisory_lock(:k)"), {"k": PUBLISH_LOCK_KEY})
+    executor.execute(LOCK, {"k": PUBLISH_LOCK_KEY})
     try:
         yield
     finally:
         try:
             executor.rollback()  # nothing pending; ends the lock's transaction
-            executor.execute(
-                text("SELECT pg_advisory_unlock(:k)"), {"k": PUBLISH_LOCK_KEY}
-            )
+            executor.execute(UNLOCK, {"k": PUBLISH_LOCK_KEY})
             executor.commit()
         except Exception:
             # A broken connection releases its session locks with it.
