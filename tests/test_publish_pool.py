@@ -12,6 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+import psycopg2
 import pytest
 import requests
 from flask import Flask
@@ -22,6 +23,7 @@ from tests.live import Api, LiveServer, build_world
 from tests.netfault import TcpProxy
 from webapp import create_app
 from webapp.extensions import db
+from webapp.services.event_log_writer import PUBLISH_LOCK_KEY
 
 
 def _through(proxy: TcpProxy, database_url: str) -> str:
@@ -112,3 +114,28 @@ def test_an_unknown_sqlite_synchronous_mode_is_refused_by_name(
 ) -> None:
     with pytest.raises(ConfigurationError, match="SQLITE_SYNCHRONOUS"):
         _file_app(monkeypatch, tmp_path, "OFF; DROP TABLE users")
+
+
+@pytest.mark.postgres
+def test_the_ordering_lock_is_released_after_every_group(
+    server_factory: Callable[..., LiveServer], postgres_url: str
+) -> None:
+    server = server_factory(database_url=postgres_url)
+    world = build_world(server.url, server.seed)
+    body = {
+        "namespace": "/engagement",
+        "event": "alert",
+        "data": {"severity": "info", "title": "t", "message": "m"},
+        "target": {"tenant": world.tenant_a["id"]},
+    }
+    publisher = world.api(world.key_a)
+    for _ in range(5):
+        assert publisher.post("/api/publish", json=body).status_code == 202
+    batch = publisher.post("/api/publish/batch", json=[body] * 20)
+    assert batch.status_code == 202, batch.text
+    # Nobody holds it now: another session takes it at once.
+    with psycopg2.connect(postgres_url) as conn, conn.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s)", (PUBLISH_LOCK_KEY,))
+        assert cursor.fetchone() == (True,)
+        cursor.execute("SELECT pg_advisory_unlock(%s)", (PUBLISH_LOCK_KEY,))
+    conn.close()

@@ -238,12 +238,34 @@ def ordering(executor: Executor) -> Iterator[None]:
     finally:
         try:
             executor.rollback()  # nothing pending; ends the lock's transaction
-            executor.execute(UNLOCK, {"k": PUBLISH_LOCK_KEY})
-            executor.commit()
+            _unlock(executor)
         except Exception:
-            # A broken connection releases its session locks with it.
+            # A closed connection releases its session locks with it: never keep
+            # one that may still hold the lock (every process would wait on it).
             logger.warning("could not release the publish lock", exc_info=True)
             executor.rollback()
+            if isinstance(executor, Connection):
+                executor.invalidate()
+
+
+def _unlock(executor: Executor) -> None:
+    """Release the advisory lock; nothing may be pending on ``executor``."""
+    if not isinstance(executor, Connection):
+        executor.execute(UNLOCK, {"k": PUBLISH_LOCK_KEY})
+        executor.commit()
+        return
+    # The writer's own connection: in autocommit, one round trip instead of
+    # BEGIN, SELECT, COMMIT (psycopg2 sends BEGIN on its own), once per group.
+    raw: Any = executor.connection.dbapi_connection
+    raw.autocommit = True
+    try:
+        cursor = raw.cursor()
+        try:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", (PUBLISH_LOCK_KEY,))
+        finally:
+            cursor.close()
+    finally:
+        raw.autocommit = False
 
 
 def _persist(group: list[Ticket], executor: Executor) -> list[_Staged]:
