@@ -22,6 +22,7 @@ from webapp.errors import Unauthorized
 from webapp.extensions import db
 from webapp.models import ApiKey, Tenant
 from webapp.models.time import utcnow
+from webapp.services.auth_cache import auth_cache
 
 ALERT = {
     "namespace": "/engagement",
@@ -127,6 +128,34 @@ def test_cached_keys_of_two_tenants_keep_their_own_identities(app: Flask) -> Non
         assert (second.tenant_id, second.api_key_id) == (two.id, record_two.id)
         assert first.visible_tenant_ids == (one.id,)
         assert second.visible_tenant_ids == (two.id,)
+
+
+def test_a_key_read_before_an_invalidation_is_not_cached_after_it(
+    app: Flask,
+) -> None:
+    # A revocation committed (here or on another process) while a request is
+    # reading the key's row must not leave that row cached for AUTH_CACHE_TTL.
+    tenant = _tenant()
+    key, _ = _key(tenant)
+    fired: list[bool] = []
+
+    def invalidate_meanwhile(*args: Any) -> None:
+        if "FROM api_keys" in str(args[2]) and not fired:
+            fired.append(True)
+            auth_cache().invalidate()  # what the commit hook does on a revocation
+
+    event.listen(db.engine, "after_cursor_execute", invalidate_meanwhile)
+    try:
+        identity_from_api_key(key)
+    finally:
+        event.remove(db.engine, "after_cursor_execute", invalidate_meanwhile)
+    assert fired
+    with _statements() as seen:
+        identity_from_api_key(key)
+    assert any("FROM api_keys" in statement for statement in seen)
+    with _statements() as seen:
+        identity_from_api_key(key)  # read after the invalidation: cached now
+    assert seen == []
 
 
 # ------------------------------------------------------------------ live server

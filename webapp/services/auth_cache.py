@@ -103,6 +103,9 @@ class AuthCache:
         self._users: dict[int, tuple[float, UserState]] = {}
         self._tenants: dict[int, tuple[float, TenantState]] = {}
         self._api_keys: dict[str, tuple[float, ApiKeyState]] = {}  # by digest
+        # Bumped on every clear: a row read before a clear is not stored after it
+        # (a revocation committed while a request was reading the key).
+        self._generation = 0
         self._revoked: dict[str, float] = {}  # jti -> expiry (epoch seconds)
         self._version: Any = None
         self._trusted = client is None  # clustered: only once Redis answered
@@ -213,12 +216,12 @@ class AuthCache:
         hit = self._users.get(user_id) if self._trusted else None
         if hit is not None and hit[0] > now:
             return hit[1]
+        generation = self._generation
         row = db.session.get(User, user_id)
         if row is None:
             return None
         state = UserState(row.id, row.tenant_id, row.name, row.role, not row.is_active)
-        if self._trusted:
-            self._users[user_id] = (now + self.ttl, state)
+        self._store(self._users, user_id, (now + self.ttl, state), generation)
         return state
 
     def tenant(self, tenant_id: int) -> TenantState | None:
@@ -227,6 +230,7 @@ class AuthCache:
         hit = self._tenants.get(tenant_id) if self._trusted else None
         if hit is not None and hit[0] > now:
             return hit[1]
+        generation = self._generation
         row = db.session.get(Tenant, tenant_id)
         if row is None:
             return None
@@ -240,8 +244,7 @@ class AuthCache:
                 )
             )
         state = TenantState(row.id, row.kind, children)
-        if self._trusted:
-            self._tenants[tenant_id] = (now + self.ttl, state)
+        self._store(self._tenants, tenant_id, (now + self.ttl, state), generation)
         return state
 
     def api_key(self, prefix: str, digest: str) -> ApiKeyState | None:
@@ -254,6 +257,7 @@ class AuthCache:
         hit = self._api_keys.get(digest) if self._trusted else None
         if hit is not None and hit[0] > now:
             return hit[1]
+        generation = self._generation
         row = db.session.scalar(select(ApiKey).where(ApiKey.prefix == prefix))
         if (
             row is None
@@ -262,12 +266,18 @@ class AuthCache:
         ):
             return None
         state = ApiKeyState(row.id, row.tenant_id, row.name)
-        if self._trusted:
-            with self._lock:
-                if len(self._api_keys) >= MAX_API_KEYS:
-                    self._api_keys.clear()
-                self._api_keys[digest] = (now + self.ttl, state)
+        if len(self._api_keys) >= MAX_API_KEYS:
+            self._api_keys.clear()
+        self._store(self._api_keys, digest, (now + self.ttl, state), generation)
         return state
+
+    def _store(
+        self, store: dict[Any, Any], key: Any, entry: Any, generation: int
+    ) -> None:
+        """Cache ``entry`` unless the cache was cleared since its row was read."""
+        with self._lock:
+            if self._trusted and generation == self._generation:
+                store[key] = entry
 
     def sync(self) -> None:
         """Drop the cache if another process changed users or tenants (cluster)."""
@@ -306,6 +316,7 @@ class AuthCache:
                 self._users.clear()
                 self._tenants.clear()
                 self._api_keys.clear()
+                self._generation += 1
                 self._version = version
                 self._trusted = True
 
@@ -315,12 +326,14 @@ class AuthCache:
             self._users.clear()
             self._tenants.clear()
             self._api_keys.clear()
+            self._generation += 1
 
     def _clear(self) -> None:
         with self._lock:
             self._users.clear()
             self._tenants.clear()
             self._api_keys.clear()
+            self._generation += 1
 
 
 def init_auth_cache(app: Flask) -> AuthCache:
