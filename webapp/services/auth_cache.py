@@ -291,6 +291,18 @@ class AuthCache:
             return
         self._adopt_version(version)
 
+    def heal(self) -> None:
+        """Share what an outage kept from Redis; re-read revocations if it ended.
+
+        Called periodically by every serving process (the connection audit), so
+        a revocation or invalidation made while Redis failed reaches the other
+        processes even when this one gets no further traffic.
+        """
+        if self.client is None:
+            return
+        self._seed()
+        self.sync()
+
     def invalidate(self) -> None:
         """Users or tenants changed: forget them here and on every process."""
         self._clear()
@@ -312,6 +324,11 @@ class AuthCache:
             except redis.RedisError:
                 self._owe_bump = True
         with self._lock:
+            if not self._trusted:
+                # Back from an outage: revocations other processes recorded
+                # meanwhile may be only in the database; read it again and share.
+                self._loaded = self._pushed = False
+                self._next_push = 0.0
             if version != self._version or not self._trusted:
                 self._users.clear()
                 self._tenants.clear()

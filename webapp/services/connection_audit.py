@@ -18,6 +18,7 @@ from sqlalchemy import select
 from webapp.extensions import db, get_socketio
 from webapp.models import RevokedToken, User
 from webapp.services import connections, publisher
+from webapp.services.auth_cache import auth_cache
 from webapp.services.connections import ConnectionInfo
 
 logger = logging.getLogger(__name__)
@@ -60,6 +61,7 @@ def unwelcome(conns: list[ConnectionInfo]) -> list[ConnectionInfo]:
 
 def audit_local_connections() -> int:
     """Close this process's unwelcome connections; returns how many."""
+    auth_cache().heal()  # share revocations an outage kept from the cluster
     closing = unwelcome(connections.registry().local())
     for info in closing:
         logger.warning(
