@@ -15,11 +15,12 @@ from collections.abc import Iterable, Iterator
 from flask import Flask
 from sqlalchemy import select
 
-from webapp.extensions import db, get_socketio
+from webapp.extensions import db
 from webapp.models import RevokedToken, User
 from webapp.services import connections, publisher
 from webapp.services.auth_cache import auth_cache
 from webapp.services.connections import ConnectionInfo
+from webapp.services.periodic import run_periodically
 
 logger = logging.getLogger(__name__)
 
@@ -75,17 +76,9 @@ def audit_local_connections() -> int:
 
 def start_connection_audit(app: Flask) -> None:
     """Run the audit every CONNECTION_AUDIT_INTERVAL seconds in a serving process."""
-    sio = get_socketio(app)
-    interval = app.config["CONNECTION_AUDIT_INTERVAL"]
-
-    def loop() -> None:
-        while True:
-            sio.sleep(interval)
-            with app.app_context():
-                try:
-                    audit_local_connections()
-                except Exception:  # the database may be down: try again next time
-                    logger.warning("connection audit failed; retrying later")
-                    db.session.rollback()
-
-    sio.start_background_task(loop)
+    run_periodically(
+        app,
+        app.config["CONNECTION_AUDIT_INTERVAL"],
+        audit_local_connections,
+        "connection audit",
+    )
