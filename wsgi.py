@@ -29,6 +29,7 @@ elif ASYNC_MODE == "gevent":
     except ImportError:  # pragma: no cover
         pass
 
+import gc  # noqa: E402
 import sys  # noqa: E402
 
 from config import ConfigurationError  # noqa: E402
@@ -40,6 +41,12 @@ except ConfigurationError as exc:
     # One line an operator can act on, not a traceback.
     print(f"switchboard: {exc}", file=sys.stderr)
     raise SystemExit(2) from None
+
+# Everything loaded so far lives as long as the process: keep it out of the
+# collector's full passes, which otherwise rescan it every few hundred connects
+# (~0.2 s each, a third of the CPU of a connect storm; docs/profiles/connect.md).
+# Before a fork (gunicorn) this also keeps those pages shared.
+gc.freeze()
 
 
 def serve() -> None:
