@@ -111,6 +111,22 @@ def counting_queue(base: Any) -> Any:
     return CountingQueue
 
 
+def apply_mask(
+    data: bytes, mask: Any, length: int | None = None, offset: int = 0
+) -> bytes:
+    """Unmask a websocket payload (RFC 6455 5.3) as one big-integer XOR.
+
+    A drop-in for eventlet's ``RFC6455WebSocket._apply_mask``, which builds a
+    ``bytes`` object per payload byte: ~6% of a connect's CPU in a profile.
+    """
+    if length is None:
+        length = len(data)
+    key = bytes(mask[(offset + i) % 4] for i in range(4))
+    key = (key * (length // 4 + 1))[:length]
+    value = int.from_bytes(data[:length], "big") ^ int.from_bytes(key, "big")
+    return value.to_bytes(length, "big")
+
+
 class CheckedWebSocket:
     """Wraps a session's websocket so bad frames close it, logged in one line.
 
@@ -138,6 +154,8 @@ class CheckedWebSocket:
             return original_close(*args, **kwargs)
 
         ws.close = close
+        if hasattr(ws, "_apply_mask"):  # eventlet's websocket
+            ws._apply_mask = apply_mask
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._ws, name)
