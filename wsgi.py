@@ -56,7 +56,13 @@ def serve() -> None:
     backlog = app.config["LISTEN_BACKLOG"]
     # eventlet's server stops accepting at 1,024 connections by default.
     max_connections = app.config["MAX_CONNECTIONS"]
-    mode = app.extensions["socketio"].async_mode
+    sio = app.extensions["socketio"]
+    mode = sio.async_mode
+    if mode in ("eventlet", "gevent"):
+        # Full collections on a timer, not every few hundred connects.
+        from webapp.realtime.collector import start_full_collections
+
+        start_full_collections(sio)
     app.logger.info("Switchboard listening on http://%s:%s (%s)", host, port, mode)
     if mode == "eventlet":
         import eventlet.wsgi
