@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import json
 import random
+import socket
 import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
+import websocket
 
 from tests.engagement_support import new_session
 from tests.live import PYTHON, ROOT, SocketFactory, World, base_env
-from webapp.realtime.transport import apply_mask
+from webapp.realtime.transport import BufferedReads, apply_mask
 
 
 def test_the_server_entry_point_freezes_what_start_up_loaded(tmp_path: Path) -> None:
@@ -96,3 +98,47 @@ def test_full_collections_run_on_a_timer_not_on_allocation_counts() -> None:
     automatic_off, collections = result.stdout.split()
     assert automatic_off == "True"
     assert int(collections) >= 3  # about one per 0.05 s; never none
+
+
+def test_buffered_reads_return_the_stream_in_order_then_the_end() -> None:
+    left, right = socket.socketpair()
+    try:
+        stream = bytes(range(256)) * 600  # more than one read-ahead
+        right.sendall(stream)
+        right.close()
+        reader = BufferedReads(left)
+        received = b""
+        sizes = [2, 4, 1, 126, 70_000, 3]
+        while True:
+            chunk = reader.recv(sizes[len(received) % len(sizes)])
+            if not chunk:
+                break
+            received += chunk
+        assert received == stream
+        assert reader.recv(10) == b""
+    finally:
+        left.close()
+
+
+def test_many_frames_in_one_write_are_each_answered_in_order(world: World) -> None:
+    url = (
+        world.url.replace("http://", "ws://") + "/socket.io/?EIO=4&transport=websocket"
+    )
+    raw = websocket.create_connection(url, timeout=10)
+    try:
+        assert raw.recv().startswith("0{")
+        auth = json.dumps({"token": world.user_a.access_token})
+        raw.send(f"40/dashboard,{auth}")
+        frames = [
+            websocket.ABNF.create_frame(f'42/dashboard,{n}["ping"]', 0x1).format()
+            for n in range(300)
+        ]
+        raw.sock.sendall(b"".join(frames))  # one write: the server reads ahead
+        acks = []
+        while len(acks) < 300:
+            frame = raw.recv()
+            if frame.startswith("43/dashboard,"):
+                acks.append(int(frame[len("43/dashboard,") : frame.index("[")]))
+    finally:
+        raw.close()
+    assert acks == list(range(300))
