@@ -25,10 +25,12 @@ from typing import TYPE_CHECKING, Any
 
 from flask import Flask, current_app
 from sqlalchemy import Connection, insert, select, text, tuple_, update
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session
 
 from webapp import metrics
-from webapp.errors import Conflict
+from webapp.errors import Conflict, DependencyDown
 from webapp.extensions import db
 from webapp.models import Event
 from webapp.models.time import isoformat, utcnow
@@ -43,6 +45,9 @@ logger = logging.getLogger(__name__)
 PUBLISH_LOCK_KEY = 0x53574244
 EXTENSION = "switchboard.event_log_writer"
 EVENTS = Event.__table__
+# Longest a publish waits for its group (seconds): a stuck writer (the ordering
+# lock held elsewhere, a hung database) answers 503 instead of hanging the caller.
+WAIT_TIMEOUT = 30.0
 # One writer per process; the inline path (in-memory SQLite) shares this lock.
 _inline_lock = threading.Lock()
 
@@ -73,6 +78,17 @@ class _Staged:
     duplicate: list[bool]
 
 
+@dataclass
+class _Attempt:
+    """How far one group's transaction got."""
+
+    # COMMIT was sent for inserted rows: after an error, its outcome is unknown.
+    committed: bool = False
+    # Conflicts with a key claimed earlier in the group: they hold only if that
+    # claim commits, so they are answered after the commit, never before.
+    held: list[tuple[Ticket, Conflict]] = field(default_factory=list)
+
+
 Executor = Connection | Session
 
 
@@ -100,11 +116,28 @@ class EventLogWriter:
                 ).start()
             self._pending.append(ticket)
             self._cond.notify()
-        ticket.done.wait()
+        if not ticket.done.wait(WAIT_TIMEOUT):
+            self._give_up(ticket)
         if ticket.error is not None:
             raise ticket.error
         assert ticket.results is not None
         return ticket.results
+
+    def _give_up(self, ticket: Ticket) -> None:
+        """Answer a ticket the writer did not finish in time (503)."""
+        with self._cond:
+            queued = any(other is ticket for other in self._pending)
+            if queued:  # never taken: it will never be written
+                self._pending = deque(t for t in self._pending if t is not ticket)
+        if ticket.done.is_set():  # finished after all
+            return
+        raise DependencyDown(
+            "the event log did not answer in time"
+            + (
+                "; nothing was published" if queued else "; the events may be persisted"
+            ),
+            details={"persisted": False if queued else "unknown"},
+        )
 
     def _take(self) -> list[Ticket]:
         with self._cond:
@@ -135,7 +168,7 @@ class EventLogWriter:
                     self._discard_connection()
                     for ticket in group:
                         if not ticket.done.is_set():
-                            ticket.finish(None, exc)
+                            ticket.finish(None, _answer(exc))
 
     def _discard_connection(self) -> None:
         # Unknown state after an unexpected error: start the next group afresh.
@@ -147,9 +180,11 @@ class EventLogWriter:
                 logger.warning("could not close the writer's connection", exc_info=True)
 
     def _executor(self) -> Connection:
-        # A connection of its own, kept: the writer never waits for the pool
-        # (requests waiting for it may hold every pooled connection) and never
-        # pays a pre-ping per group. SQLAlchemy replaces it after a disconnect.
+        # A connection of its own, kept: the writer checks one out of the pool
+        # only on first use and after a discard or disconnect (so requests that
+        # hold pooled connections rarely make it wait; such a wait is bounded by
+        # the pool timeout, answered 503), and never pays a pre-ping per group.
+        # SQLAlchemy replaces it after a disconnect.
         if self._connection is None or self._connection.closed:
             self._connection = db.engine.connect()
         if self._connection.invalidated:
@@ -193,27 +228,62 @@ def process(group: list[Ticket], executor: Executor) -> None:
 
     One bad ticket (an IntegrityError, a conflict the lookup could not see) must
     neither lose nor duplicate the others' events: the failed transaction wrote
-    nothing, so each ticket is retried in a transaction of its own.
+    nothing, so each ticket is retried in a transaction of its own. Only then: once
+    COMMIT was sent, an error leaves the outcome unknown (the reply may be lost),
+    and a retry could write the events twice, so those callers get a 503.
     """
     retry = False
+    attempt = _Attempt()
     with ordering(executor):
         try:
-            staged = _persist(group, executor)
+            staged = _persist(group, executor, attempt)
         except Exception as exc:
+            if attempt.committed:
+                logger.error(
+                    "publish group of %d: commit outcome unknown (%s)", len(group), exc
+                )
+                for ticket in group:
+                    if not ticket.done.is_set():
+                        ticket.finish(None, _unknown_outcome(exc))
+                executor.rollback()
+                return
             executor.rollback()
             if len(group) == 1:
-                group[0].finish(None, exc)
+                group[0].finish(None, _answer(exc))
                 return
             logger.warning(
                 "publish group of %d failed (%s): one by one", len(group), exc
             )
             retry = True
         else:
+            for ticket, conflict in attempt.held:  # their claims are committed
+                ticket.finish(None, conflict)
             _emit(staged)
     if retry:
         for ticket in group:
             if not ticket.done.is_set():  # a conflict already answered stays so
                 process([ticket], executor)
+
+
+def _answer(exc: BaseException) -> BaseException:
+    """What a caller is told of a failure: a database outage is a 503."""
+    if isinstance(exc, OperationalError | PoolTimeout) or (
+        isinstance(exc, DBAPIError) and exc.connection_invalidated
+    ):
+        error = DependencyDown("the database is unavailable")
+        error.__cause__ = exc
+        return error
+    return exc
+
+
+def _unknown_outcome(exc: BaseException) -> DependencyDown:
+    error = DependencyDown(
+        "the database did not confirm the commit: the events may or may not be"
+        " persisted; retry with an idempotency key to publish them once",
+        details={"persisted": "unknown"},
+    )
+    error.__cause__ = exc
+    return error
 
 
 @contextmanager
@@ -232,19 +302,28 @@ def ordering(executor: Executor) -> Iterator[None]:
     try:
         yield
     finally:
+        released = False
         try:
             executor.rollback()  # nothing pending; ends the lock's transaction
-            executor.execute(
-                text("SELECT pg_advisory_unlock(:k)"), {"k": PUBLISH_LOCK_KEY}
+            released = bool(
+                executor.execute(
+                    text("SELECT pg_advisory_unlock(:k)"), {"k": PUBLISH_LOCK_KEY}
+                ).scalar()
             )
             executor.commit()
         except Exception:
-            # A broken connection releases its session locks with it.
             logger.warning("could not release the publish lock", exc_info=True)
-            executor.rollback()
+        if not released:
+            # A lock left held would stop every process's publishes: close the
+            # connection (its session, and so its locks, end with it). SQLAlchemy
+            # reconnects on next use.
+            executor.invalidate()
+            executor.rollback()  # ends the failed transaction; nothing is sent
 
 
-def _persist(group: list[Ticket], executor: Executor) -> list[_Staged]:
+def _persist(
+    group: list[Ticket], executor: Executor, attempt: _Attempt
+) -> list[_Staged]:
     """Insert the group's new events in one transaction; resolve repeats."""
     now = utcnow()
     existing = _existing(group, executor, now)
@@ -261,6 +340,7 @@ def _persist(group: list[Ticket], executor: Executor) -> list[_Staged]:
         )
         claims: dict[tuple[int, str], tuple[str | None, Any]] = {}
         conflict = None
+        held = False
         for position, request in enumerate(ticket.requests):
             key = request.idempotency_key
             if not key:
@@ -271,9 +351,14 @@ def _persist(group: list[Ticket], executor: Executor) -> list[_Staged]:
                 claims[ident] = (request.request_hash, (staged, position))
             elif seen[0] and request.request_hash and seen[0] != request.request_hash:
                 conflict = _conflict(position, len(ticket.requests) > 1, key)
+                # Against another ticket's claim (not yet committed), not a stored row.
+                held = ident not in claims and isinstance(seen[1], tuple)
                 break
         if conflict is not None:
-            ticket.finish(None, conflict)
+            if held:
+                attempt.held.append((ticket, conflict))
+            else:
+                ticket.finish(None, conflict)
             continue
         for position, request in enumerate(ticket.requests):
             key = request.idempotency_key
@@ -299,6 +384,7 @@ def _persist(group: list[Ticket], executor: Executor) -> list[_Staged]:
             .scalars()
             .all()
         )
+        attempt.committed = True  # from here on, an error is no proof of a rollback
         executor.commit()
         metrics.PUBLISH_GROUP_EVENTS.observe(len(rows))
         stamp = isoformat(now)
@@ -414,7 +500,7 @@ def _emit(staged_all: list[_Staged]) -> None:
             if not duplicate:
                 owners.append((envelope["id"], envelope, staged))
     owners.sort(key=lambda item: item[0])
-    failed: dict[int, MessageQueueUnavailable] = {}
+    failed: dict[int, DependencyDown] = {}
     for _id, envelope, staged in owners:
         if id(staged) in failed:
             continue
@@ -430,6 +516,14 @@ def _emit(staged_all: list[_Staged]) -> None:
                         " failed; other processes' clients get it on replay",
                         details={"id": _other_id, "persisted": True},
                     )
+        except Exception as exc:
+            # Anything else fails this caller only: the others' events still go out.
+            logger.error("event %s was persisted but not emitted: %r", _id, exc)
+            failed[id(staged)] = DependencyDown(
+                f"event {_id} was persisted but could not be emitted;"
+                " clients get it on replay",
+                details={"id": _id, "persisted": True},
+            )
     for staged in staged_all:
         error = failed.get(id(staged))
         if error is not None:
