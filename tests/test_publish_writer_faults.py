@@ -239,3 +239,25 @@ def test_a_lock_error_reaches_the_caller_as_503(
         assert caught.value.code == "dependency_unavailable"
         assert isinstance(caught.value.__cause__, OperationalError)
         assert _publish(app, 1, "after").envelope["id"] == 1, "the writer recovers"
+
+
+def test_inline_publishes_on_postgresql_release_the_lock_they_took(
+    postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Without group commit each publish is written inline. The lock must be
+    # released on the connection that took it, whatever the pool hands out next.
+    monkeypatch.setattr(TestingConfig, "PUBLISH_GROUP_COMMIT", False)
+    for app in _pg_app(postgres_url, monkeypatch):
+        assert event_log_writer.writer_for(app) is None
+        idle = [db.engine.connect() for _ in range(3)]
+        for connection in idle:  # the pool now holds several idle connections
+            connection.close()
+        _publish(app, 1, "one")
+        other = psycopg2.connect(postgres_url)
+        try:
+            with other.cursor() as cursor:
+                cursor.execute("SELECT pg_try_advisory_lock(%s)", (PUBLISH_LOCK_KEY,))
+                assert cursor.fetchone() == (True,), "no pooled connection holds it"
+        finally:
+            other.close()
+        assert _count() == 1

@@ -48,7 +48,8 @@ EVENTS = Event.__table__
 # Longest a publish waits for its group (seconds): a stuck writer (the ordering
 # lock held elsewhere, a hung database) answers 503 instead of hanging the caller.
 WAIT_TIMEOUT = 30.0
-# One writer per process; the inline path (in-memory SQLite) shares this lock.
+# One writer per process; the inline path (in-memory SQLite, or no group
+# commit) shares this lock.
 _inline_lock = threading.Lock()
 
 
@@ -131,12 +132,15 @@ class EventLogWriter:
                 self._pending = deque(t for t in self._pending if t is not ticket)
         if ticket.done.is_set():  # finished after all
             return
+        if queued:
+            raise DependencyDown(
+                "the event log did not answer in time; nothing was published",
+                details={"persisted": False},
+            )
         raise DependencyDown(
-            "the event log did not answer in time"
-            + (
-                "; nothing was published" if queued else "; the events may be persisted"
-            ),
-            details={"persisted": False if queued else "unknown"},
+            "the event log did not answer in time; the events may or may not be"
+            " persisted",
+            details={"persisted": "unknown"},
         )
 
     def _take(self) -> list[Ticket]:
@@ -216,7 +220,14 @@ def write(requests: list[PublishRequest]) -> list[PublishResult]:
         return writer.submit(requests)
     ticket = Ticket(requests)
     with _inline_lock:
-        process([ticket], db.session())
+        if _in_memory(current_app):
+            process([ticket], db.session())
+        else:
+            # One connection throughout: a session hands its connection back to
+            # the pool at commit, and the unlock could then run on another one,
+            # leaving the advisory lock held on a pooled connection.
+            with db.engine.connect() as connection:
+                process([ticket], connection)
     if ticket.error is not None:
         raise ticket.error
     assert ticket.results is not None
