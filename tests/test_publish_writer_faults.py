@@ -14,9 +14,10 @@ from collections.abc import Iterator
 from typing import Any
 
 import psycopg2
+import psycopg2.extensions
 import pytest
 from flask import Flask
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from config import TestingConfig
@@ -158,31 +159,45 @@ def test_a_conflict_with_a_claim_that_commits_is_answered_409(
     assert _count() == 1
 
 
-def test_a_failed_unlock_closes_the_connection_and_frees_the_lock(
-    pg_app: Flask, postgres_url: str
-) -> None:
-    def fail_unlock(*args: Any) -> None:
-        if "pg_advisory_unlock" in args[2]:
-            event.remove(db.engine, "before_cursor_execute", fail_unlock)
-            raise OperationalError(args[2], {}, Exception("connection reset"))
+class _UnlockFails(psycopg2.extensions.cursor):
+    """A driver cursor whose next advisory unlock fails (the connection stays)."""
 
-    event.listen(db.engine, "before_cursor_execute", fail_unlock)
-    with db.engine.connect() as connection:
-        ticket = Ticket([_request(1, "a")])
-        process([ticket], connection)
-        assert ticket.results is not None
-        other = psycopg2.connect(postgres_url)
-        try:
-            with other.cursor() as cursor:
-                cursor.execute("SELECT pg_try_advisory_lock(%s)", (PUBLISH_LOCK_KEY,))
-                assert cursor.fetchone() == (True,), "the lock must not stay held"
-                cursor.execute("SELECT pg_advisory_unlock(%s)", (PUBLISH_LOCK_KEY,))
-        finally:
-            other.close()
-        again = Ticket([_request(1, "b")])
-        process([again], connection)  # the same writer connection reconnects
-        assert again.results is not None
-    assert _count() == 2
+    armed = False
+
+    def execute(self, query: Any, vars: Any = None) -> Any:
+        if _UnlockFails.armed and "pg_advisory_unlock" in str(query):
+            _UnlockFails.armed = False
+            # A cancel request arriving then: the connection survives the error.
+            raise psycopg2.extensions.QueryCanceledError(
+                "canceling statement due to user request"
+            )
+        return super().execute(query, vars)
+
+
+def test_a_failed_unlock_closes_the_connection_and_frees_the_lock(
+    postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    options = {"connect_args": {"cursor_factory": _UnlockFails}}
+    for _app in _pg_app(postgres_url, monkeypatch, **options):
+        with db.engine.connect() as connection:
+            _UnlockFails.armed = True
+            ticket = Ticket([_request(1, "a")])
+            process([ticket], connection)
+            assert ticket.results is not None and not _UnlockFails.armed
+            other = psycopg2.connect(postgres_url)
+            try:
+                with other.cursor() as cursor:
+                    cursor.execute(
+                        "SELECT pg_try_advisory_lock(%s)", (PUBLISH_LOCK_KEY,)
+                    )
+                    assert cursor.fetchone() == (True,), "the lock must not stay held"
+                    cursor.execute("SELECT pg_advisory_unlock(%s)", (PUBLISH_LOCK_KEY,))
+            finally:
+                other.close()
+            again = Ticket([_request(1, "b")])
+            process([again], connection)  # the same writer connection reconnects
+            assert again.results is not None
+        assert _count() == 2
 
 
 def test_a_stuck_writer_answers_503_and_drops_what_it_never_took(

@@ -45,6 +45,10 @@ logger = logging.getLogger(__name__)
 PUBLISH_LOCK_KEY = 0x53574244
 EXTENSION = "switchboard.event_log_writer"
 EVENTS = Event.__table__
+# Built once: constructing them per group cost their cache-key walk every time.
+INSERT_EVENTS = insert(EVENTS).returning(EVENTS.c.id, sort_by_parameter_order=True)
+LOCK = text("SELECT pg_advisory_lock(:k)")
+UNLOCK = text("SELECT pg_advisory_unlock(:k)")
 # Longest a publish waits for its group (seconds): a stuck writer (the ordering
 # lock held elsewhere, a hung database) answers 503 instead of hanging the caller.
 WAIT_TIMEOUT = 30.0
@@ -309,27 +313,43 @@ def ordering(executor: Executor) -> Iterator[None]:
     if db.engine.dialect.name != "postgresql":
         yield
         return
-    executor.execute(text("SELECT pg_advisory_lock(:k)"), {"k": PUBLISH_LOCK_KEY})
+    executor.execute(LOCK, {"k": PUBLISH_LOCK_KEY})
     try:
         yield
     finally:
         released = False
         try:
             executor.rollback()  # nothing pending; ends the lock's transaction
-            released = bool(
-                executor.execute(
-                    text("SELECT pg_advisory_unlock(:k)"), {"k": PUBLISH_LOCK_KEY}
-                ).scalar()
-            )
-            executor.commit()
+            released = _unlock(executor)
         except Exception:
             logger.warning("could not release the publish lock", exc_info=True)
         if not released:
-            # A lock left held would stop every process's publishes: close the
-            # connection (its session, and so its locks, end with it). SQLAlchemy
-            # reconnects on next use.
+            # A closed connection releases its session locks with it: never keep
+            # one that may still hold the lock (every process would wait on it).
+            # SQLAlchemy reconnects on next use.
             executor.invalidate()
             executor.rollback()  # ends the failed transaction; nothing is sent
+
+
+def _unlock(executor: Executor) -> bool:
+    """Release the advisory lock; False if it was not held. Nothing may be pending."""
+    if not isinstance(executor, Connection):
+        released = executor.execute(UNLOCK, {"k": PUBLISH_LOCK_KEY}).scalar()
+        executor.commit()
+        return bool(released)
+    # The writer's own connection: in autocommit, one round trip instead of
+    # BEGIN, SELECT, COMMIT (psycopg2 sends BEGIN on its own), once per group.
+    raw: Any = executor.connection.dbapi_connection
+    raw.autocommit = True
+    try:
+        cursor = raw.cursor()
+        try:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", (PUBLISH_LOCK_KEY,))
+            return bool(cursor.fetchone()[0])
+        finally:
+            cursor.close()
+    finally:
+        raw.autocommit = False
 
 
 def _persist(
@@ -387,14 +407,7 @@ def _persist(
             slots.append((staged, position))
         staged_all.append(staged)
     if rows:
-        ids = (
-            executor.execute(
-                insert(EVENTS).returning(EVENTS.c.id, sort_by_parameter_order=True),
-                rows,
-            )
-            .scalars()
-            .all()
-        )
+        ids = executor.execute(INSERT_EVENTS, rows).scalars().all()
         attempt.committed = True  # from here on, an error is no proof of a rollback
         executor.commit()
         metrics.PUBLISH_GROUP_EVENTS.observe(len(rows))
