@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import psycopg2
@@ -21,6 +21,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from config import TestingConfig
+from tests.live import LiveServer, SocketFactory, build_world
 from tests.test_publish_group import _publish, _request, file_app  # noqa: F401
 from webapp import create_app
 from webapp.errors import Conflict, DependencyDown
@@ -276,3 +277,32 @@ def test_inline_publishes_on_postgresql_release_the_lock_they_took(
         finally:
             other.close()
         assert _count() == 1
+
+
+def test_a_lock_error_is_a_dependency_ack_on_a_live_socket(
+    server_factory: Callable[..., LiveServer],
+    postgres_url: str,
+    sockets: SocketFactory,
+) -> None:
+    # The server gives up waiting for a lock after 300 ms; the ordering lock is
+    # held by another session, as by a stuck process.
+    live = server_factory(
+        database_url=postgres_url + "?options=-c%20lock_timeout%3D300"
+    )
+    world = build_world(live.url, live.seed)
+    session = world.api(world.msp_user).post(
+        "/api/sessions", json={"title": "room", "tenant_id": world.tenant_a["id"]}
+    )
+    assert session.status_code == 201, session.text
+    session_id = session.json()["id"]
+    client = sockets().connect(live.url, world.msp_user.access_token, ["/engagement"])
+    assert client.call("join_session", {"session_id": session_id})["ok"] is True
+    holder = _hold_lock(postgres_url)
+    try:
+        ack = client.call("send_message", {"session_id": session_id, "text": "x"})
+    finally:
+        holder.close()
+    assert ack["ok"] is False
+    assert ack["error"]["code"] == "dependency_unavailable", ack
+    sent = client.call("send_message", {"session_id": session_id, "text": "y"})
+    assert sent["ok"] is True, "the writer recovers once the lock is free"
