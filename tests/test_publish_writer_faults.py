@@ -160,6 +160,41 @@ def test_a_conflict_with_a_claim_that_commits_is_answered_409(
     assert _count() == 1
 
 
+class _LockReplyLost(psycopg2.extensions.cursor):
+    """A driver cursor whose next advisory lock is granted, but the reply lost."""
+
+    armed = False
+
+    def execute(self, query: Any, vars: Any = None) -> Any:
+        result = super().execute(query, vars)
+        if _LockReplyLost.armed and "pg_advisory_lock(" in str(query):
+            _LockReplyLost.armed = False
+            raise psycopg2.extensions.QueryCanceledError("the reply was lost")
+        return result
+
+
+def test_a_lock_granted_with_its_reply_lost_is_not_left_held(
+    postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    options = {"connect_args": {"cursor_factory": _LockReplyLost}}
+    for app in _pg_app(postgres_url, monkeypatch, **options):
+        _publish(app, 1, "first")  # the writer and its connection are up
+        _LockReplyLost.armed = True
+        with pytest.raises(DependencyDown):
+            _publish(app, 1, "lost")
+        assert not _LockReplyLost.armed
+        other = psycopg2.connect(postgres_url)
+        try:
+            with other.cursor() as cursor:
+                cursor.execute("SELECT pg_try_advisory_lock(%s)", (PUBLISH_LOCK_KEY,))
+                assert cursor.fetchone() == (True,), "the lock must not stay held"
+                cursor.execute("SELECT pg_advisory_unlock(%s)", (PUBLISH_LOCK_KEY,))
+        finally:
+            other.close()
+        _publish(app, 1, "after")
+        assert _count() == 2
+
+
 class _UnlockFails(psycopg2.extensions.cursor):
     """A driver cursor whose next advisory unlock fails (the connection stays)."""
 

@@ -183,6 +183,11 @@ class EventLogWriter:
         connection, self._connection = self._connection, None
         if connection is not None:
             try:
+                if not connection.closed:
+                    # Closed, not pooled: it may still hold the ordering lock
+                    # (say, granted but the reply lost), which a pooled
+                    # connection would keep holding.
+                    connection.invalidate()
                 connection.close()
             except Exception:
                 logger.warning("could not close the writer's connection", exc_info=True)
