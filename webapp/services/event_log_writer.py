@@ -25,10 +25,12 @@ from typing import TYPE_CHECKING, Any
 
 from flask import Flask, current_app
 from sqlalchemy import Connection, insert, select, text, tuple_, update
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session
 
 from webapp import metrics
-from webapp.errors import Conflict
+from webapp.errors import Conflict, DependencyDown
 from webapp.extensions import db
 from webapp.models import Event
 from webapp.models.time import isoformat, utcnow
@@ -47,7 +49,11 @@ EVENTS = Event.__table__
 INSERT_EVENTS = insert(EVENTS).returning(EVENTS.c.id, sort_by_parameter_order=True)
 LOCK = text("SELECT pg_advisory_lock(:k)")
 UNLOCK = text("SELECT pg_advisory_unlock(:k)")
-# One writer per process; the inline path (in-memory SQLite) shares this lock.
+# Longest a publish waits for its group (seconds): a stuck writer (the ordering
+# lock held elsewhere, a hung database) answers 503 instead of hanging the caller.
+WAIT_TIMEOUT = 30.0
+# One writer per process; the inline path (in-memory SQLite, or no group
+# commit) shares this lock.
 _inline_lock = threading.Lock()
 
 
@@ -77,6 +83,17 @@ class _Staged:
     duplicate: list[bool]
 
 
+@dataclass
+class _Attempt:
+    """How far one group's transaction got."""
+
+    # COMMIT was sent for inserted rows: after an error, its outcome is unknown.
+    committed: bool = False
+    # Conflicts with a key claimed earlier in the group: they hold only if that
+    # claim commits, so they are answered after the commit, never before.
+    held: list[tuple[Ticket, Conflict]] = field(default_factory=list)
+
+
 Executor = Connection | Session
 
 
@@ -104,11 +121,31 @@ class EventLogWriter:
                 ).start()
             self._pending.append(ticket)
             self._cond.notify()
-        ticket.done.wait()
+        if not ticket.done.wait(WAIT_TIMEOUT):
+            self._give_up(ticket)
         if ticket.error is not None:
             raise ticket.error
         assert ticket.results is not None
         return ticket.results
+
+    def _give_up(self, ticket: Ticket) -> None:
+        """Answer a ticket the writer did not finish in time (503)."""
+        with self._cond:
+            queued = any(other is ticket for other in self._pending)
+            if queued:  # never taken: it will never be written
+                self._pending = deque(t for t in self._pending if t is not ticket)
+        if ticket.done.is_set():  # finished after all
+            return
+        if queued:
+            raise DependencyDown(
+                "the event log did not answer in time; nothing was published",
+                details={"persisted": False},
+            )
+        raise DependencyDown(
+            "the event log did not answer in time; the events may or may not be"
+            " persisted",
+            details={"persisted": "unknown"},
+        )
 
     def _take(self) -> list[Ticket]:
         with self._cond:
@@ -139,21 +176,28 @@ class EventLogWriter:
                     self._discard_connection()
                     for ticket in group:
                         if not ticket.done.is_set():
-                            ticket.finish(None, exc)
+                            ticket.finish(None, _answer(exc))
 
     def _discard_connection(self) -> None:
         # Unknown state after an unexpected error: start the next group afresh.
         connection, self._connection = self._connection, None
         if connection is not None:
             try:
+                if not connection.closed:
+                    # Closed, not pooled: it may still hold the ordering lock
+                    # (say, granted but the reply lost), which a pooled
+                    # connection would keep holding.
+                    connection.invalidate()
                 connection.close()
             except Exception:
                 logger.warning("could not close the writer's connection", exc_info=True)
 
     def _executor(self) -> Connection:
-        # A connection of its own, kept: the writer never waits for the pool
-        # (requests waiting for it may hold every pooled connection) and never
-        # pays a pre-ping per group. SQLAlchemy replaces it after a disconnect.
+        # A connection of its own, kept: the writer checks one out of the pool
+        # only on first use and after a discard or disconnect (so requests that
+        # hold pooled connections rarely make it wait; such a wait is bounded by
+        # the pool timeout, answered 503), and never pays a pre-ping per group.
+        # SQLAlchemy replaces it after a disconnect.
         if self._connection is None or self._connection.closed:
             self._connection = db.engine.connect()
         if self._connection.invalidated:
@@ -185,7 +229,14 @@ def write(requests: list[PublishRequest]) -> list[PublishResult]:
         return writer.submit(requests)
     ticket = Ticket(requests)
     with _inline_lock:
-        process([ticket], db.session())
+        if _in_memory(current_app):
+            process([ticket], db.session())
+        else:
+            # One connection throughout: a session hands its connection back to
+            # the pool at commit, and the unlock could then run on another one,
+            # leaving the advisory lock held on a pooled connection.
+            with db.engine.connect() as connection:
+                process([ticket], connection)
     if ticket.error is not None:
         raise ticket.error
     assert ticket.results is not None
@@ -197,27 +248,62 @@ def process(group: list[Ticket], executor: Executor) -> None:
 
     One bad ticket (an IntegrityError, a conflict the lookup could not see) must
     neither lose nor duplicate the others' events: the failed transaction wrote
-    nothing, so each ticket is retried in a transaction of its own.
+    nothing, so each ticket is retried in a transaction of its own. Only then: once
+    COMMIT was sent, an error leaves the outcome unknown (the reply may be lost),
+    and a retry could write the events twice, so those callers get a 503.
     """
     retry = False
+    attempt = _Attempt()
     with ordering(executor):
         try:
-            staged = _persist(group, executor)
+            staged = _persist(group, executor, attempt)
         except Exception as exc:
+            if attempt.committed:
+                logger.error(
+                    "publish group of %d: commit outcome unknown (%s)", len(group), exc
+                )
+                for ticket in group:
+                    if not ticket.done.is_set():
+                        ticket.finish(None, _unknown_outcome(exc))
+                executor.rollback()
+                return
             executor.rollback()
             if len(group) == 1:
-                group[0].finish(None, exc)
+                group[0].finish(None, _answer(exc))
                 return
             logger.warning(
                 "publish group of %d failed (%s): one by one", len(group), exc
             )
             retry = True
         else:
+            for ticket, conflict in attempt.held:  # their claims are committed
+                ticket.finish(None, conflict)
             _emit(staged)
     if retry:
         for ticket in group:
             if not ticket.done.is_set():  # a conflict already answered stays so
                 process([ticket], executor)
+
+
+def _answer(exc: BaseException) -> BaseException:
+    """What a caller is told of a failure: a database outage is a 503."""
+    if isinstance(exc, OperationalError | PoolTimeout) or (
+        isinstance(exc, DBAPIError) and exc.connection_invalidated
+    ):
+        error = DependencyDown("the database is unavailable")
+        error.__cause__ = exc
+        return error
+    return exc
+
+
+def _unknown_outcome(exc: BaseException) -> DependencyDown:
+    error = DependencyDown(
+        "the database did not confirm the commit: the events may or may not be"
+        " persisted; retry with an idempotency key to publish them once",
+        details={"persisted": "unknown"},
+    )
+    error.__cause__ = exc
+    return error
 
 
 @contextmanager
@@ -236,24 +322,26 @@ def ordering(executor: Executor) -> Iterator[None]:
     try:
         yield
     finally:
+        released = False
         try:
             executor.rollback()  # nothing pending; ends the lock's transaction
-            _unlock(executor)
+            released = _unlock(executor)
         except Exception:
+            logger.warning("could not release the publish lock", exc_info=True)
+        if not released:
             # A closed connection releases its session locks with it: never keep
             # one that may still hold the lock (every process would wait on it).
-            logger.warning("could not release the publish lock", exc_info=True)
-            executor.rollback()
-            if isinstance(executor, Connection):
-                executor.invalidate()
+            # SQLAlchemy reconnects on next use.
+            executor.invalidate()
+            executor.rollback()  # ends the failed transaction; nothing is sent
 
 
-def _unlock(executor: Executor) -> None:
-    """Release the advisory lock; nothing may be pending on ``executor``."""
+def _unlock(executor: Executor) -> bool:
+    """Release the advisory lock; False if it was not held. Nothing may be pending."""
     if not isinstance(executor, Connection):
-        executor.execute(UNLOCK, {"k": PUBLISH_LOCK_KEY})
+        released = executor.execute(UNLOCK, {"k": PUBLISH_LOCK_KEY}).scalar()
         executor.commit()
-        return
+        return bool(released)
     # The writer's own connection: in autocommit, one round trip instead of
     # BEGIN, SELECT, COMMIT (psycopg2 sends BEGIN on its own), once per group.
     raw: Any = executor.connection.dbapi_connection
@@ -262,13 +350,16 @@ def _unlock(executor: Executor) -> None:
         cursor = raw.cursor()
         try:
             cursor.execute("SELECT pg_advisory_unlock(%s)", (PUBLISH_LOCK_KEY,))
+            return bool(cursor.fetchone()[0])
         finally:
             cursor.close()
     finally:
         raw.autocommit = False
 
 
-def _persist(group: list[Ticket], executor: Executor) -> list[_Staged]:
+def _persist(
+    group: list[Ticket], executor: Executor, attempt: _Attempt
+) -> list[_Staged]:
     """Insert the group's new events in one transaction; resolve repeats."""
     now = utcnow()
     existing = _existing(group, executor, now)
@@ -285,6 +376,7 @@ def _persist(group: list[Ticket], executor: Executor) -> list[_Staged]:
         )
         claims: dict[tuple[int, str], tuple[str | None, Any]] = {}
         conflict = None
+        held = False
         for position, request in enumerate(ticket.requests):
             key = request.idempotency_key
             if not key:
@@ -295,9 +387,14 @@ def _persist(group: list[Ticket], executor: Executor) -> list[_Staged]:
                 claims[ident] = (request.request_hash, (staged, position))
             elif seen[0] and request.request_hash and seen[0] != request.request_hash:
                 conflict = _conflict(position, len(ticket.requests) > 1, key)
+                # Against another ticket's claim (not yet committed), not a stored row.
+                held = ident not in claims and isinstance(seen[1], tuple)
                 break
         if conflict is not None:
-            ticket.finish(None, conflict)
+            if held:
+                attempt.held.append((ticket, conflict))
+            else:
+                ticket.finish(None, conflict)
             continue
         for position, request in enumerate(ticket.requests):
             key = request.idempotency_key
@@ -316,6 +413,7 @@ def _persist(group: list[Ticket], executor: Executor) -> list[_Staged]:
         staged_all.append(staged)
     if rows:
         ids = executor.execute(INSERT_EVENTS, rows).scalars().all()
+        attempt.committed = True  # from here on, an error is no proof of a rollback
         executor.commit()
         metrics.PUBLISH_GROUP_EVENTS.observe(len(rows))
         stamp = isoformat(now)
@@ -431,7 +529,7 @@ def _emit(staged_all: list[_Staged]) -> None:
             if not duplicate:
                 owners.append((envelope["id"], envelope, staged))
     owners.sort(key=lambda item: item[0])
-    failed: dict[int, MessageQueueUnavailable] = {}
+    failed: dict[int, DependencyDown] = {}
     for _id, envelope, staged in owners:
         if id(staged) in failed:
             continue
@@ -447,6 +545,14 @@ def _emit(staged_all: list[_Staged]) -> None:
                         " failed; other processes' clients get it on replay",
                         details={"id": _other_id, "persisted": True},
                     )
+        except Exception as exc:
+            # Anything else fails this caller only: the others' events still go out.
+            logger.error("event %s was persisted but not emitted: %r", _id, exc)
+            failed[id(staged)] = DependencyDown(
+                f"event {_id} was persisted but could not be emitted;"
+                " clients get it on replay",
+                details={"id": _id, "persisted": True},
+            )
     for staged in staged_all:
         error = failed.get(id(staged))
         if error is not None:
