@@ -8,11 +8,13 @@ from typing import Any
 
 import socketio
 from flask import Flask, current_app
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from webapp import metrics
 from webapp.auth.identity import Identity
 from webapp.auth.tokens import identity_from_socket_token
-from webapp.errors import DomainError, NotFound, RateLimited
+from webapp.errors import DependencyDown, DomainError, NotFound, RateLimited
 from webapp.input_guard import is_valid_id
 from webapp.models.time import isoformat, utcnow
 from webapp.realtime.gate import GATE
@@ -54,7 +56,7 @@ class BaseNamespace(socketio.Namespace):
         """Run every handler inside an app context; turn domain errors into acks."""
         with self.app.app_context():
             if event == "connect":
-                return self._handle_connect(*args)
+                return self._connect_or_refuse(*args)
             if event == "disconnect":
                 return self._handle_disconnect(args[0])
             return self._handle_client_event(event, args[0], args[1:])
@@ -99,6 +101,25 @@ class BaseNamespace(socketio.Namespace):
         return error_ack(code, message)
 
     # ------------------------------------------------------------------- connect
+    def _connect_or_refuse(self, sid: str, environ: dict[str, Any], auth: Any) -> bool:
+        """Connect; a failure of ours is a refusal with a code, never a closed pipe.
+
+        Left to python-socketio, an exception here would end the transport as if
+        the client had sent a malformed packet.
+        """
+        try:
+            return self._handle_connect(sid, environ, auth)
+        except socketio.exceptions.ConnectionRefusedError:
+            raise
+        except (OperationalError, PoolTimeout, DependencyDown) as exc:
+            logger.warning("refusing %s: a dependency is down (%s)", sid, exc)
+            code, message = "dependency_unavailable", "try again shortly"
+        except Exception:
+            logger.exception("connect on %s failed", self.namespace)
+            code, message = "internal_error", "internal server error"
+        metrics.CONNECTS_REFUSED.labels(code).inc()
+        raise socketio.exceptions.ConnectionRefusedError(code, {"message": message})
+
     def _handle_connect(self, sid: str, environ: dict[str, Any], auth: Any) -> bool:
         auth = auth if isinstance(auth, dict) else {}
         try:
