@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
@@ -52,6 +53,17 @@ class ConfigurationError(RuntimeError):
     """A setting makes the app unsafe to start; the message names every one."""
 
 
+# An exact browser origin: scheme, host (name, IPv4 or [IPv6]) and optional port.
+ORIGIN_PATTERN = re.compile(
+    r"https?://(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(:[0-9]{1,5})?"
+)
+
+
+def is_origin(value: str) -> bool:
+    """True for an exact browser origin: ``http(s)://host[:port]``, nothing more."""
+    return ORIGIN_PATTERN.fullmatch(value) is not None
+
+
 def production_problems(settings: Mapping[str, Any]) -> list[str]:
     """Every missing or unsafe production setting, one phrase each."""
     problems = [
@@ -67,6 +79,13 @@ def production_problems(settings: Mapping[str, Any]) -> list[str]:
         )
     elif "*" in origins:
         problems.append("CORS_ALLOWED_ORIGINS must not be *")
+    else:
+        malformed = [origin for origin in origins if not is_origin(origin)]
+        if malformed:
+            problems.append(
+                "CORS_ALLOWED_ORIGINS entries must be scheme://host[:port], not "
+                + ", ".join(malformed)
+            )
     if os.environ.get("PASSWORD_HASH_PROFILE") == "fast":
         problems.append("PASSWORD_HASH_PROFILE=fast is for tests only")
     return problems
@@ -93,8 +112,19 @@ class Config:
         "sqlite:///" + os.path.join(BASE_DIR, "switchboard.db")
     )
     SQLALCHEMY_TRACK_MODIFICATIONS = False
-    SQLALCHEMY_ENGINE_OPTIONS: dict[str, Any] = {"pool_pre_ping": True}
+    SQLALCHEMY_ENGINE_OPTIONS: dict[str, Any] = {}
     DB_POOL_SIZE = _env_int("DB_POOL_SIZE", 10)
+    # Pooled connections are replaced after this many seconds instead of being
+    # pinged on every checkout (a round trip per request). After a database
+    # restart the first statement on a dead connection fails (503) and SQLAlchemy
+    # then discards the whole pool; DB_POOL_PRE_PING=1 brings the ping back, e.g.
+    # behind a proxy that silently drops idle connections.
+    DB_POOL_RECYCLE = _env_int("DB_POOL_RECYCLE", 1800)
+    DB_POOL_PRE_PING = _env_bool("DB_POOL_PRE_PING", False)
+    # SQLite's PRAGMA synchronous. FULL syncs the WAL on every commit (a commit
+    # survives power loss); NORMAL syncs it only at checkpoints (a commit survives
+    # a process crash, not a power cut) and takes the fsync off every publish group.
+    SQLITE_SYNCHRONOUS = os.environ.get("SQLITE_SYNCHRONOUS", "FULL").upper()
 
     MESSAGE_QUEUE_URL = os.environ.get("MESSAGE_QUEUE_URL") or None
     MESSAGE_QUEUE_CHANNEL = os.environ.get("MESSAGE_QUEUE_CHANNEL", "switchboard")
@@ -152,9 +182,12 @@ class Config:
     # each event in its own transaction (for comparison).
     PUBLISH_GROUP_MAX = _env_int("PUBLISH_GROUP_MAX", 500)
     PUBLISH_GROUP_COMMIT = _env_bool("PUBLISH_GROUP_COMMIT", True)
-    # Longest life of a cached user or tenant (a safety net: changes made through
-    # the app invalidate the cache at once, cluster-wide).
+    # Longest life of a cached user, tenant or API key (a safety net: changes
+    # made through the app invalidate the cache at once, cluster-wide).
     AUTH_CACHE_TTL = _env_float("AUTH_CACHE_TTL", 60.0)
+    # How often each process closes its sockets of deactivated users and revoked
+    # tokens that the cluster-wide close could not reach (Redis down at the time).
+    CONNECTION_AUDIT_INTERVAL = _env_float("CONNECTION_AUDIT_INTERVAL", 10.0)
     # Largest REST request body (a 500-event batch fits); larger ones get 413.
     MAX_CONTENT_LENGTH = _env_int("MAX_REQUEST_BYTES", 4 * 1024 * 1024)
 

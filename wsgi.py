@@ -29,6 +29,7 @@ elif ASYNC_MODE == "gevent":
     except ImportError:  # pragma: no cover
         pass
 
+import gc  # noqa: E402
 import sys  # noqa: E402
 
 from config import ConfigurationError  # noqa: E402
@@ -41,6 +42,12 @@ except ConfigurationError as exc:
     print(f"switchboard: {exc}", file=sys.stderr)
     raise SystemExit(2) from None
 
+# Everything loaded so far lives as long as the process: keep it out of the
+# collector's full passes, which otherwise rescan it every few hundred connects
+# (~0.2 s each, a third of the CPU of a connect storm; docs/profiles/connect.md).
+# Before a fork (gunicorn) this also keeps those pages shared.
+gc.freeze()
+
 
 def serve() -> None:
     """Serve with the async mode's own WSGI server on $HOST:$PORT."""
@@ -49,7 +56,13 @@ def serve() -> None:
     backlog = app.config["LISTEN_BACKLOG"]
     # eventlet's server stops accepting at 1,024 connections by default.
     max_connections = app.config["MAX_CONNECTIONS"]
-    mode = app.extensions["socketio"].async_mode
+    sio = app.extensions["socketio"]
+    mode = sio.async_mode
+    if mode in ("eventlet", "gevent"):
+        # Full collections on a timer, not every few hundred connects.
+        from webapp.realtime.collector import start_full_collections
+
+        start_full_collections(sio)
     app.logger.info("Switchboard listening on http://%s:%s (%s)", host, port, mode)
     if mode == "eventlet":
         import eventlet.wsgi

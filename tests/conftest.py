@@ -34,6 +34,19 @@ from tests.live import (
 from webapp import create_app
 from webapp.extensions import db
 
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+# As root in a closed network: no sandbox, no GPU, nothing phoning home.
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
 
 @pytest.fixture
 def app() -> Iterator[Flask]:
@@ -137,6 +150,23 @@ def require_service(name: str, url: str | None) -> str:
     if os.environ.get("REQUIRE_SERVICES") == "1":
         pytest.fail(message + " but REQUIRE_SERVICES=1")
     pytest.skip(message)
+
+
+@pytest.fixture
+def browser() -> Iterator[Any]:
+    """A headless Debian Chromium, launched by Playwright."""
+    require_service(
+        f"Chromium at {CHROMIUM} (make browser)",
+        CHROMIUM if os.path.exists(CHROMIUM) else None,
+    )
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=CHROMIUM_FLAGS
+        )
+        yield chromium
+        chromium.close()
 
 
 @pytest.fixture

@@ -7,48 +7,18 @@ when ``REQUIRE_SERVICES=1`` (CI).
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
-from tests.conftest import LiveServer, require_service
+from tests.conftest import LiveServer
 from tests.live import ROOT, World, build_world
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-# As root in a closed network: no sandbox, no GPU, nothing phoning home.
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-component-update",
-    "--disable-sync",
-]
 ARTIFACTS = ROOT / "test-artifacts"
 SOCKET_IO = "**/socket.io/**"
-
-
-@pytest.fixture
-def browser() -> Iterator[Any]:
-    """A headless Debian Chromium, launched by Playwright."""
-    require_service(
-        f"Chromium at {CHROMIUM} (make browser)",
-        CHROMIUM if os.path.exists(CHROMIUM) else None,
-    )
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=CHROMIUM_FLAGS
-        )
-        yield chromium
-        chromium.close()
 
 
 def raise_alert(world: World, title: str, severity: str = "high") -> int:

@@ -110,3 +110,20 @@ def test_an_invalidation_made_while_redis_was_unreachable_is_shared_later(
     one.check_revoked("any")  # Redis answers again: the bump goes out
     _as(app, two).check_revoked("any")
     assert (two.user(user_id) or pytest.fail("no user")).deactivated
+
+
+def test_a_revocation_made_while_redis_failed_reaches_the_others(
+    app: Flask, caches: tuple[AuthCache, AuthCache]
+) -> None:
+    one, two = caches
+    for _ in range(2):  # trusted, then the durable record read once trusted
+        assert not _as(app, one).check_revoked("warm")
+        assert not _as(app, two).check_revoked("warm")
+    healthy = one.client
+    one.client = redis_client("redis://127.0.0.1:1/0")  # this process loses Redis
+    _as(app, one)
+    revocation.revoke("jti-outage", int(utcnow().timestamp()) + 600)
+    assert not _as(app, two).check_revoked("jti-outage")  # not shared yet
+    one.client = healthy  # Redis answers again; no request reaches process one
+    _as(app, one).heal()  # its periodic connection audit
+    assert _as(app, two).check_revoked("jti-outage")

@@ -8,7 +8,6 @@ against a page served from another port: ``http://localhost:<port>`` is allowed,
 from __future__ import annotations
 
 import http.server
-import os
 import threading
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -16,21 +15,8 @@ from typing import Any
 import pytest
 import requests
 
-from tests.conftest import LiveServer, require_service
+from tests.conftest import LiveServer
 from tests.live import build_world, free_port
-
-CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-# As in test_browser_dashboard.py: root in a closed network, no sandbox, no GPU.
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 PAGE = b"<!doctype html><html><head><title>front end</title></head><body></body></html>"
 
@@ -75,23 +61,6 @@ class _Page(http.server.BaseHTTPRequestHandler):
 
     def log_message(self, *args: Any) -> None:
         """Quiet."""
-
-
-@pytest.fixture
-def browser() -> Iterator[Any]:
-    """A headless Debian Chromium, launched by Playwright."""
-    require_service(
-        f"Chromium at {CHROMIUM} (make browser)",
-        CHROMIUM if os.path.exists(CHROMIUM) else None,
-    )
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=CHROMIUM_FLAGS
-        )
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture
@@ -190,3 +159,26 @@ def test_development_default_allows_any_origin(
     for origin in ("http://localhost:3000", "https://anything.example"):
         response = _preflight(srv.url, origin, "content-type")
         assert response.headers["Access-Control-Allow-Origin"] == origin
+
+
+def test_origins_match_exactly_even_with_regex_characters() -> None:
+    """flask-cors would read ``app\\.example`` as an unanchored regex; we never do."""
+    from flask import Flask
+
+    from webapp.api.cors import init_cors
+
+    app = Flask(__name__)
+    app.config["CORS_ALLOWED_ORIGINS"] = [r"https://app\.example", "https://b.example"]
+    app.add_url_rule("/api/ping", "ping", lambda: "pong")
+    init_cors(app)
+    client = app.test_client()
+
+    def allowed(origin: str) -> str | None:
+        response = client.get("/api/ping", headers={"Origin": origin})
+        return response.headers.get("Access-Control-Allow-Origin")
+
+    assert allowed("https://b.example") == "https://b.example"
+    assert allowed("https://B.EXAMPLE") == "https://B.EXAMPLE"  # hosts ignore case
+    assert allowed("https://b.example.evil.net") is None
+    assert allowed("https://app.example.evil.net") is None
+    assert allowed("https://appXexample") is None

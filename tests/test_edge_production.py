@@ -87,6 +87,16 @@ def test_wsgi_refuses_a_wildcard_origin(tmp_path: Path) -> None:
     assert len(lines) == 1 and "CORS_ALLOWED_ORIGINS" in lines[0], result.stderr
 
 
+def test_wsgi_refuses_origins_that_are_not_exact(tmp_path: Path) -> None:
+    bad = "https://app.example/,https://*.example"
+    env = production_env(tmp_path, CORS_ALLOWED_ORIGINS=bad)
+    result = run(dict(env, PORT="1", HOST="127.0.0.1"), "wsgi.py")
+    assert result.returncode != 0
+    lines = meaningful_lines(result.stderr)
+    assert len(lines) == 1, result.stderr
+    assert "https://app.example/" in lines[0] and "https://*.example" in lines[0]
+
+
 def test_flask_cli_refuses_production_with_one_line(tmp_path: Path) -> None:
     env = production_env(tmp_path, CORS_ALLOWED_ORIGINS="*")
     env.pop("JWT_SECRET_KEY")

@@ -7,6 +7,9 @@ so the browser keeps the response from the page.
 
 from __future__ import annotations
 
+import re
+from typing import Any
+
 from flask import Flask
 from flask_cors import CORS  # type: ignore[import-untyped]
 
@@ -19,9 +22,21 @@ EXPOSED_HEADERS = ["Retry-After"]
 PREFLIGHT_MAX_AGE = 600
 
 
+def exact_origin(origin: str) -> Any:
+    """A pattern matching exactly ``origin`` (``*`` stays the wildcard).
+
+    flask-cors reads an entry with regex characters as an unanchored regex, so
+    ``https://app\\.example`` would also admit ``https://app.example.evil.net``;
+    engine.io compares literally. Escaped and anchored, both sides agree.
+    """
+    if origin == "*":
+        return origin
+    return re.compile(re.escape(origin) + r"\Z", re.IGNORECASE)
+
+
 def init_cors(app: Flask) -> None:
     """Answer CORS for every /api route from the configured origins."""
-    origins = list(app.config["CORS_ALLOWED_ORIGINS"])
+    origins = [exact_origin(origin) for origin in app.config["CORS_ALLOWED_ORIGINS"]]
     CORS(
         app,
         resources={r"/api/*": {"origins": origins}},

@@ -7,7 +7,6 @@ right hash (a slow password hash would only cost every publish a few ms).
 from __future__ import annotations
 
 import hashlib
-import hmac
 import secrets
 
 KEY_PREFIX = "sb"
@@ -32,8 +31,3 @@ def split_prefix(key: str) -> str | None:
     if len(parts) != 3 or parts[0] != KEY_PREFIX or not parts[1] or not parts[2]:
         return None
     return parts[1]
-
-
-def key_matches(key: str, stored_hash: str) -> bool:
-    """Constant-time comparison of a presented key with the stored hash."""
-    return hmac.compare_digest(hash_api_key(key), stored_hash)

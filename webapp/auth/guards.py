@@ -8,35 +8,40 @@ from typing import Any, TypeVar, cast
 
 from flask import g, request
 from flask_jwt_extended import get_current_user, get_jwt, verify_jwt_in_request
-from sqlalchemy import select
 
-from webapp.auth.api_keys import key_matches, split_prefix
-from webapp.auth.identity import Identity
+from webapp.auth.api_keys import hash_api_key, split_prefix
+from webapp.auth.identity import INTEGRATION_ROLE, Identity
 from webapp.auth.tokens import identity_for_claims
 from webapp.errors import Forbidden, Unauthorized
-from webapp.extensions import db
-from webapp.models import ApiKey
-from webapp.services.tenancy import identity_for_api_key
+from webapp.services.auth_cache import auth_cache
 
 F = TypeVar("F", bound=Callable[..., Any])
 API_KEY_HEADER = "X-API-Key"
 
 
 def identity_from_api_key(key: str) -> Identity:
-    """Resolve an ``X-API-Key`` header to the integration identity."""
+    """Resolve an ``X-API-Key`` header to the integration identity.
+
+    From the auth cache (no query) once the key was verified on this process; a
+    revocation or a change to its tenant clears it, on every process.
+    """
     prefix = split_prefix(key)
-    record = (
-        db.session.scalar(select(ApiKey).where(ApiKey.prefix == prefix))
-        if prefix
-        else None
-    )
-    if (
-        record is None
-        or record.revoked_at is not None
-        or not key_matches(key, record.hash)
-    ):
+    cache = auth_cache()
+    # In a cluster: one Redis read, so a key revoked on another process (or a
+    # client tenant added there) is seen on this very request.
+    cache.sync()
+    record = cache.api_key(prefix, hash_api_key(key)) if prefix else None
+    tenant = cache.tenant(record.tenant_id) if record is not None else None
+    if record is None or tenant is None:
         raise Unauthorized("the API key is not valid", code="invalid_api_key")
-    return identity_for_api_key(record)
+    return Identity(
+        tenant_id=tenant.id,
+        role=INTEGRATION_ROLE,
+        tenant_kind=tenant.kind,
+        name=record.name,
+        api_key_id=record.id,
+        visible_tenant_ids=tenant.visible_ids,
+    )
 
 
 def _identity_from_jwt() -> Identity:

@@ -32,8 +32,10 @@ def init_socketio(app: Flask) -> None:
 
 def start_background_jobs(app: Flask) -> None:
     """Jobs that run inside a serving process (not in the CLI or unit tests)."""
+    from webapp.services.connection_audit import start_connection_audit
     from webapp.services.retention import start_pruning
     from webapp.services.slow_consumers import start_slow_consumer_watch
 
     start_pruning(app)
     start_slow_consumer_watch(app)
+    start_connection_audit(app)

@@ -29,12 +29,6 @@ from webapp.services.tenancy import msp_client_ids
 
 logger = logging.getLogger(__name__)
 
-# How long (x 5 ms) the post-connect task waits for the connection's acknowledgement.
-CONNECT_ACK_WAIT_STEPS = 1000
-
-# Seconds a refused client's transport stays open before the server closes it.
-REFUSED_TRANSPORT_GRACE = 1.0
-
 # Handlers that are not client events and so are not rate limited or acked.
 LIFECYCLE_EVENTS = ("connect", "disconnect")
 
@@ -52,6 +46,8 @@ class BaseNamespace(socketio.Namespace):
         self.app = app
         self._buckets: dict[str, Any] = {}
         self._errors: dict[str, int] = {}
+        # Accepted connections whose CONNECT has not gone out yet, by sid.
+        self._pending: dict[str, tuple[Identity, list[str], dict[str, Any]]] = {}
 
     # ------------------------------------------------------------------ dispatch
     def trigger_event(self, event: str, *args: Any) -> Any:
@@ -110,8 +106,9 @@ class BaseNamespace(socketio.Namespace):
             self.check_connection_allowed(identity)
             context = self.connect_context(identity, auth)
         except DomainError as exc:
+            # The server closes the transport after a grace unless another
+            # namespace connects on it (SwitchboardServer._handle_connect).
             metrics.CONNECTS_REFUSED.labels(exc.code).inc()
-            self._close_transport_later(sid)
             raise socketio.exceptions.ConnectionRefusedError(
                 exc.code, {"message": exc.message}
             ) from None
@@ -136,19 +133,28 @@ class BaseNamespace(socketio.Namespace):
             GATE.release(sid)  # python-socketio never disconnects a pending sid
             raise
         metrics.CONNECTIONS.labels(namespace).inc()
-        self.server.start_background_task(
-            self._after_connect, sid, identity, rooms, context
-        )
+        # Welcome can only go out after python-socketio's CONNECT, which it sends
+        # once this returns; the server then calls connection_acknowledged.
+        self._pending[sid] = (identity, rooms, context)
         return True
 
-    def _after_connect(
-        self, sid: str, identity: Identity, rooms: list[str], context: dict[str, Any]
-    ) -> None:
-        """Welcome, snapshots, replay, then live events, once the client is in."""
+    def connection_acknowledged(self, eio_sid: str) -> None:
+        """Start what follows CONNECT: welcome, snapshot, then replay or live events.
+
+        Called by the server right after python-socketio sent CONNECT (or refused),
+        in the greenthread that read the client's CONNECT: no task or polling per
+        connection. Only a replay, which may be long, gets its own task, so this
+        connection's reader is not held up.
+        """
         namespace = self.namespace or "/"
+        sid = self.server.manager.sid_from_eio_sid(eio_sid, namespace)
+        pending = self._pending.pop(sid, None) if sid is not None else None
+        if pending is None:
+            return  # refused, or gone already
+        identity, rooms, context = pending
         with self.app.app_context():
             try:
-                if not self._wait_until_connected(sid):
+                if not self.server.manager.is_connected(sid, namespace):
                     GATE.release(sid)
                     return
                 welcome = self.welcome(sid, identity)
@@ -159,41 +165,29 @@ class BaseNamespace(socketio.Namespace):
                 last_event_id = context.get("last_event_id")
                 if last_event_id is None:
                     open_gate(sid, namespace)
-                else:
-                    replay_connection(sid, namespace, rooms, last_event_id)
+                    return
             except Exception:
-                logger.exception("setting up %s on %s failed", sid, namespace)
-                GATE.release(sid)
-                publisher.disconnect_connection(sid, namespace)
+                self._setup_failed(sid, namespace)
+                return
+        self.server.start_background_task(
+            self._replay_after_connect, sid, rooms, last_event_id
+        )
 
-    def _wait_until_connected(self, sid: str) -> bool:
-        """Wait for python-socketio to acknowledge the connection (or give up)."""
-        for _ in range(CONNECT_ACK_WAIT_STEPS):
-            if self.server.manager.is_connected(sid, self.namespace):
-                return True
-            self.server.sleep(0.005)
-        return False
+    def _replay_after_connect(
+        self, sid: str, rooms: list[str], last_event_id: int
+    ) -> None:
+        """Replay what the connection missed, then let live events through."""
+        namespace = self.namespace or "/"
+        with self.app.app_context():
+            try:
+                replay_connection(sid, namespace, rooms, last_event_id)
+            except Exception:
+                self._setup_failed(sid, namespace)
 
-    def _close_transport_later(self, sid: str) -> None:
-        """Close a refused client's engine.io connection unless it authenticates.
-
-        The refusal packet must reach the client first, and the same transport may
-        still carry another namespace that does authenticate, hence the grace.
-        """
-        eio_sid = self.server.manager.eio_sid_from_sid(sid, self.namespace)
-        if eio_sid is not None:
-            self.server.start_background_task(self._close_if_unauthenticated, eio_sid)
-
-    def _close_if_unauthenticated(self, eio_sid: str) -> None:
-        self.server.sleep(REFUSED_TRANSPORT_GRACE)
-        manager = self.server.manager
-        namespaces = manager.get_namespaces()
-        if any(manager.sid_from_eio_sid(eio_sid, ns) for ns in namespaces):
-            return
-        try:
-            self.server.eio.disconnect(eio_sid)
-        except KeyError:  # already gone
-            pass
+    def _setup_failed(self, sid: str, namespace: str) -> None:
+        logger.exception("setting up %s on %s failed", sid, namespace)
+        GATE.release(sid)
+        publisher.disconnect_connection(sid, namespace)
 
     def check_connection_allowed(self, identity: Identity) -> None:
         """Refuse a connection over the per-user cap."""
@@ -248,6 +242,7 @@ class BaseNamespace(socketio.Namespace):
     # ---------------------------------------------------------------- disconnect
     def _handle_disconnect(self, sid: str) -> None:
         GATE.release(sid)
+        self._pending.pop(sid, None)
         self._buckets.pop(sid, None)
         self._errors.pop(sid, None)
         namespace = self.namespace or "/"

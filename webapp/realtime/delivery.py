@@ -24,7 +24,8 @@ only (mirrored in docs/profiles/fanout.md):
   and the bound ``engineio.socket.Socket._websocket_handler`` it receives;
 - ``engineio.socket.Socket`` attributes ``queue``, ``closed``, ``closing``,
   ``upgraded``, ``upgrading`` and ``check_ping_timeout()``;
-- eventlet: ``RFC6455WebSocket.socket`` (a ``GreenSocket``) and its ``fd``;
+- eventlet: ``RFC6455WebSocket.socket`` (a ``GreenSocket``), its ``fd``, and
+  ``_sendlock`` (held while the reader sends a pong or a close frame);
 - gevent: engine.io's ``SimpleWebSocketWSGI.ws`` (a ``simple_websocket.Server``),
   its ``sock`` and gevent's ``socket._sock``.
 """
@@ -102,19 +103,26 @@ def websocket_frame(pkt: Any) -> bytes:
 class DirectLink:
     """One websocket connection that may be written to directly."""
 
-    __slots__ = ("socket", "green", "raw", "busy")
+    __slots__ = ("socket", "green", "raw", "busy", "send_lock")
 
-    def __init__(self, socket: EngineSocket, green: Any, raw: Any) -> None:
+    def __init__(
+        self, socket: EngineSocket, green: Any, raw: Any, send_lock: Any = None
+    ) -> None:
         self.socket = socket
         self.green = green  # the cooperative socket (blocking writes yield)
         self.raw = raw  # the same connection's non-blocking OS socket
         self.busy = False  # the writer greenthread is inside a write
+        # eventlet's websocket lock: its reader greenthread answers pings and sends
+        # close frames under it, and a partial write of those yields mid-frame.
+        self.send_lock = send_lock
 
     def write(self, pkt: Any) -> bool:
         """Write ``pkt`` now if nothing is ahead of it; False: take the stock path."""
         sock = self.socket
+        lock = self.send_lock
         if (
             self.busy
+            or (lock is not None and lock.locked())
             or sock.closed
             or sock.closing
             or sock.upgrading
@@ -157,12 +165,17 @@ class GuardedWebSocket:
     def send(self, message: Any) -> Any:
         """Send through the websocket, or finish a ``PendingFrame`` raw."""
         link = self._link
+        lock = link.send_lock
         link.busy = True
+        if lock is not None:
+            lock.acquire()  # never splice a frame into the reader's pong or close
         try:
             if isinstance(message, PendingFrame):
                 return link.green.sendall(message)
             return link.green.sendall(frame_of(message))
         finally:
+            if lock is not None:
+                lock.release()
             link.busy = False
 
 
@@ -264,7 +277,7 @@ class LinkedWebSocketApp:
             return self.handler(ws)
         links = self.delivery.links
         sid = self.owner.sid
-        link = DirectLink(self.owner, *found)
+        link = DirectLink(self.owner, *found, getattr(unwrap(ws), "_sendlock", None))
         links[sid] = link
         try:
             return self.handler(GuardedWebSocket(ws, link))

@@ -154,6 +154,16 @@ class SwitchboardServer(socketio.Server):
             self._deadlines.watch(eio_sid, REFUSED_NAMESPACE_GRACE)
             return
         super()._handle_connect(eio_sid, namespace, data)
+        if self.manager.sid_from_eio_sid(eio_sid, namespace) is None:
+            # Refused: closed after the grace unless another namespace connects.
+            self._deadlines.watch(eio_sid, REFUSED_NAMESPACE_GRACE)
+            return
+        # CONNECT has gone out: the namespace may now send welcome and the rest.
+        acknowledged = getattr(
+            self.namespace_handlers.get(namespace), "connection_acknowledged", None
+        )
+        if acknowledged is not None:
+            acknowledged(eio_sid)
 
     def _handle_disconnect(
         self, eio_sid: str, namespace: str | None, reason: Any = None

@@ -1,12 +1,16 @@
 """What authentication needs from the database, cached in process.
 
 A connect (or a REST request) needs the caller's user (name, deactivated?) and
-tenant (kind, an MSP's client tenants) and whether the token was revoked. Reading
-three rows per connect was most of its cost, so they are cached here with explicit
-invalidation:
+tenant (kind, an MSP's client tenants) and whether the token was revoked; a
+publish with an API key needs the key's row. Reading them per request was most of
+its cost, so they are cached here with explicit invalidation:
 
-- users and tenants: any committed change to a ``User`` or ``Tenant`` row
-  (deactivation, a new client tenant, ...) clears the cache. In a cluster the
+- API keys: by the SHA-256 of the presented key (never the key itself) -> the
+  key's id, tenant and name. Only verified, unrevoked keys are cached; a new key
+  is simply not cached yet, so creating one invalidates nothing.
+- users, tenants and API keys: any committed change to a ``Tenant`` row, or to an
+  existing ``User`` or ``ApiKey`` row (deactivation, a revoked key, a new client
+  tenant, ...) clears the cache. In a cluster the
   change bumps a version counter in Redis (``{prefix}:auth-version``); every
   process reads it in the same round-trip as the revocation check and drops its
   cache when it moved, so the next connect on any process sees the change.
@@ -22,6 +26,7 @@ bounds how long an entry lives anyway, for rows changed behind the server's back
 
 from __future__ import annotations
 
+import hmac
 import logging
 import threading
 import time
@@ -35,7 +40,7 @@ from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from webapp.extensions import db
-from webapp.models import RevokedToken, Tenant, User
+from webapp.models import ApiKey, RevokedToken, Tenant, User
 from webapp.models.time import utcnow
 from webapp.services.message_queue import redis_client
 
@@ -43,6 +48,8 @@ logger = logging.getLogger(__name__)
 
 EXTENSION_KEY = "switchboard.auth_cache"
 DEFAULT_TTL = 60.0
+# Most cached API keys; past it the key cache starts afresh (keys are few).
+MAX_API_KEYS = 10_000
 # After a failed attempt to copy revocations into Redis, wait this long to retry.
 PUSH_RETRY_SECONDS = 1.0
 # Session.info flag: this transaction changed a user or tenant row.
@@ -68,6 +75,20 @@ class TenantState:
     kind: str
     child_ids: tuple[int, ...]
 
+    @property
+    def visible_ids(self) -> tuple[int, ...]:
+        """The tenants its MSP staff and keys see: itself and its clients."""
+        return (self.id, *self.child_ids) if self.kind == "msp" else (self.id,)
+
+
+@dataclass(frozen=True)
+class ApiKeyState:
+    """A verified, unrevoked API key: what its identity needs."""
+
+    id: int
+    tenant_id: int
+    name: str
+
 
 class AuthCache:
     """Users, tenants and revoked tokens for one process (see the module doc)."""
@@ -81,6 +102,10 @@ class AuthCache:
         self._lock = threading.Lock()
         self._users: dict[int, tuple[float, UserState]] = {}
         self._tenants: dict[int, tuple[float, TenantState]] = {}
+        self._api_keys: dict[str, tuple[float, ApiKeyState]] = {}  # by digest
+        # Bumped on every clear: a row read before a clear is not stored after it
+        # (a revocation committed while a request was reading the key).
+        self._generation = 0
         self._revoked: dict[str, float] = {}  # jti -> expiry (epoch seconds)
         self._version: Any = None
         self._trusted = client is None  # clustered: only once Redis answered
@@ -191,12 +216,12 @@ class AuthCache:
         hit = self._users.get(user_id) if self._trusted else None
         if hit is not None and hit[0] > now:
             return hit[1]
+        generation = self._generation
         row = db.session.get(User, user_id)
         if row is None:
             return None
         state = UserState(row.id, row.tenant_id, row.name, row.role, not row.is_active)
-        if self._trusted:
-            self._users[user_id] = (now + self.ttl, state)
+        self._store(self._users, user_id, (now + self.ttl, state), generation)
         return state
 
     def tenant(self, tenant_id: int) -> TenantState | None:
@@ -205,6 +230,7 @@ class AuthCache:
         hit = self._tenants.get(tenant_id) if self._trusted else None
         if hit is not None and hit[0] > now:
             return hit[1]
+        generation = self._generation
         row = db.session.get(Tenant, tenant_id)
         if row is None:
             return None
@@ -218,9 +244,40 @@ class AuthCache:
                 )
             )
         state = TenantState(row.id, row.kind, children)
-        if self._trusted:
-            self._tenants[tenant_id] = (now + self.ttl, state)
+        self._store(self._tenants, tenant_id, (now + self.ttl, state), generation)
         return state
+
+    def api_key(self, prefix: str, digest: str) -> ApiKeyState | None:
+        """The key whose SHA-256 is ``digest``, if valid (cache, else database).
+
+        ``None`` for an unknown, revoked or mismatching key; those are not cached
+        (a wrong key costs a query, as before). Call ``sync`` first in a cluster.
+        """
+        now = time.monotonic()
+        hit = self._api_keys.get(digest) if self._trusted else None
+        if hit is not None and hit[0] > now:
+            return hit[1]
+        generation = self._generation
+        row = db.session.scalar(select(ApiKey).where(ApiKey.prefix == prefix))
+        if (
+            row is None
+            or row.revoked_at is not None
+            or not hmac.compare_digest(digest, row.hash)
+        ):
+            return None
+        state = ApiKeyState(row.id, row.tenant_id, row.name)
+        if len(self._api_keys) >= MAX_API_KEYS:
+            self._api_keys.clear()
+        self._store(self._api_keys, digest, (now + self.ttl, state), generation)
+        return state
+
+    def _store(
+        self, store: dict[Any, Any], key: Any, entry: Any, generation: int
+    ) -> None:
+        """Cache ``entry`` unless the cache was cleared since its row was read."""
+        with self._lock:
+            if self._trusted and generation == self._generation:
+                store[key] = entry
 
     def sync(self) -> None:
         """Drop the cache if another process changed users or tenants (cluster)."""
@@ -233,6 +290,18 @@ class AuthCache:
             self._distrust()
             return
         self._adopt_version(version)
+
+    def heal(self) -> None:
+        """Share what an outage kept from Redis; re-read revocations if it ended.
+
+        Called periodically by every serving process (the connection audit), so
+        a revocation or invalidation made while Redis failed reaches the other
+        processes even when this one gets no further traffic.
+        """
+        if self.client is None:
+            return
+        self._seed()
+        self.sync()
 
     def invalidate(self) -> None:
         """Users or tenants changed: forget them here and on every process."""
@@ -255,9 +324,16 @@ class AuthCache:
             except redis.RedisError:
                 self._owe_bump = True
         with self._lock:
+            if not self._trusted:
+                # Back from an outage: revocations other processes recorded
+                # meanwhile may be only in the database; read it again and share.
+                self._loaded = self._pushed = False
+                self._next_push = 0.0
             if version != self._version or not self._trusted:
                 self._users.clear()
                 self._tenants.clear()
+                self._api_keys.clear()
+                self._generation += 1
                 self._version = version
                 self._trusted = True
 
@@ -266,11 +342,15 @@ class AuthCache:
             self._trusted = False
             self._users.clear()
             self._tenants.clear()
+            self._api_keys.clear()
+            self._generation += 1
 
     def _clear(self) -> None:
         with self._lock:
             self._users.clear()
             self._tenants.clear()
+            self._api_keys.clear()
+            self._generation += 1
 
 
 def init_auth_cache(app: Flask) -> AuthCache:
@@ -297,8 +377,10 @@ def auth_cache() -> AuthCache:
 # ---------------------------------------------------------------- invalidation
 def _after_flush(session: Session, _context: Any) -> None:
     """Note a transaction that changes what the cache holds."""
+    # A new user or key changes no cached entry (it is simply not cached yet).
     changed = any(
-        isinstance(obj, Tenant) or (isinstance(obj, User) and obj not in session.new)
+        isinstance(obj, Tenant)
+        or (isinstance(obj, User | ApiKey) and obj not in session.new)
         for obj in (*session.new, *session.dirty, *session.deleted)
     )
     if changed:

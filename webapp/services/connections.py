@@ -53,6 +53,9 @@ class ConnectionRegistry(Protocol):
     def for_user(self, user_id: int) -> list[ConnectionInfo]:
         """Connections of one user, on every namespace."""
 
+    def local(self) -> list[ConnectionInfo]:
+        """This process's own live connections."""
+
 
 class MemoryConnectionRegistry:
     """In-process registry (one server process).
@@ -123,6 +126,10 @@ class MemoryConnectionRegistry:
         """Connections of one user, on every namespace."""
         with self._lock:
             return [self._by_key[k] for k in self._by_user.get(user_id, ())]
+
+    def local(self) -> list[ConnectionInfo]:
+        """This process's own live connections (all of them, here)."""
+        return self.all()
 
 
 def _discard(

@@ -135,3 +135,7 @@ class RedisConnectionRegistry:
         except MessageQueueUnavailable:
             logger.warning("Redis down: only this process's sockets for a user")
             return self._local.for_user(user_id)
+
+    def local(self) -> list[ConnectionInfo]:
+        """This process's own live connections."""
+        return self._local.all()

@@ -43,6 +43,10 @@ logger = logging.getLogger(__name__)
 PUBLISH_LOCK_KEY = 0x53574244
 EXTENSION = "switchboard.event_log_writer"
 EVENTS = Event.__table__
+# Built once: constructing them per group cost their cache-key walk every time.
+INSERT_EVENTS = insert(EVENTS).returning(EVENTS.c.id, sort_by_parameter_order=True)
+LOCK = text("SELECT pg_advisory_lock(:k)")
+UNLOCK = text("SELECT pg_advisory_unlock(:k)")
 # One writer per process; the inline path (in-memory SQLite) shares this lock.
 _inline_lock = threading.Lock()
 
@@ -228,20 +232,40 @@ def ordering(executor: Executor) -> Iterator[None]:
     if db.engine.dialect.name != "postgresql":
         yield
         return
-    executor.execute(text("SELECT pg_advisory_lock(:k)"), {"k": PUBLISH_LOCK_KEY})
+    executor.execute(LOCK, {"k": PUBLISH_LOCK_KEY})
     try:
         yield
     finally:
         try:
             executor.rollback()  # nothing pending; ends the lock's transaction
-            executor.execute(
-                text("SELECT pg_advisory_unlock(:k)"), {"k": PUBLISH_LOCK_KEY}
-            )
-            executor.commit()
+            _unlock(executor)
         except Exception:
-            # A broken connection releases its session locks with it.
+            # A closed connection releases its session locks with it: never keep
+            # one that may still hold the lock (every process would wait on it).
             logger.warning("could not release the publish lock", exc_info=True)
             executor.rollback()
+            if isinstance(executor, Connection):
+                executor.invalidate()
+
+
+def _unlock(executor: Executor) -> None:
+    """Release the advisory lock; nothing may be pending on ``executor``."""
+    if not isinstance(executor, Connection):
+        executor.execute(UNLOCK, {"k": PUBLISH_LOCK_KEY})
+        executor.commit()
+        return
+    # The writer's own connection: in autocommit, one round trip instead of
+    # BEGIN, SELECT, COMMIT (psycopg2 sends BEGIN on its own), once per group.
+    raw: Any = executor.connection.dbapi_connection
+    raw.autocommit = True
+    try:
+        cursor = raw.cursor()
+        try:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", (PUBLISH_LOCK_KEY,))
+        finally:
+            cursor.close()
+    finally:
+        raw.autocommit = False
 
 
 def _persist(group: list[Ticket], executor: Executor) -> list[_Staged]:
@@ -291,14 +315,7 @@ def _persist(group: list[Ticket], executor: Executor) -> list[_Staged]:
             slots.append((staged, position))
         staged_all.append(staged)
     if rows:
-        ids = (
-            executor.execute(
-                insert(EVENTS).returning(EVENTS.c.id, sort_by_parameter_order=True),
-                rows,
-            )
-            .scalars()
-            .all()
-        )
+        ids = executor.execute(INSERT_EVENTS, rows).scalars().all()
         executor.commit()
         metrics.PUBLISH_GROUP_EVENTS.observe(len(rows))
         stamp = isoformat(now)

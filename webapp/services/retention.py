@@ -14,9 +14,10 @@ from datetime import timedelta
 from flask import Flask, current_app
 from sqlalchemy import delete, func, select
 
-from webapp.extensions import db, get_socketio
+from webapp.extensions import db
 from webapp.models import Event
 from webapp.models.time import utcnow
+from webapp.services.periodic import run_periodically
 
 logger = logging.getLogger(__name__)
 
@@ -42,19 +43,10 @@ def oldest_kept_id() -> int | None:
 
 def start_pruning(app: Flask) -> None:
     """Prune at PRUNE_INTERVAL in a background task of the server process."""
-    sio = get_socketio(app)
-    interval = app.config["PRUNE_INTERVAL"]
+    run_periodically(app, app.config["PRUNE_INTERVAL"], _prune_and_log, "pruning")
 
-    def loop() -> None:
-        while True:
-            sio.sleep(interval)
-            with app.app_context():
-                try:
-                    removed = prune_events()
-                    if removed:
-                        logger.info("pruned %d expired events", removed)
-                except Exception:  # keep the loop alive; the next run retries
-                    logger.exception("event pruning failed")
-                    db.session.rollback()
 
-    sio.start_background_task(loop)
+def _prune_and_log() -> None:
+    removed = prune_events()
+    if removed:
+        logger.info("pruned %d expired events", removed)

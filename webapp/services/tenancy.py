@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from webapp.auth.identity import INTEGRATION_ROLE, Identity
+from webapp.auth.identity import Identity
 from webapp.errors import NotFound
 from webapp.extensions import db
 from webapp.input_guard import is_valid_id
-from webapp.models import ApiKey, Tenant
+from webapp.models import Tenant
 from webapp.services.auth_cache import TenantState, UserState, auth_cache
 
 
@@ -42,22 +42,6 @@ def identity_for_user_state(
         name=user.name,
         jti=jti,
         visible_tenant_ids=visible,
-    )
-
-
-def identity_for_api_key(key: ApiKey) -> Identity:
-    """Build the identity of an integration using an API key."""
-    cache = auth_cache()
-    cache.sync()  # an MSP key must see a client tenant made on another process
-    tenant = cache.tenant(key.tenant_id)
-    assert tenant is not None
-    return Identity(
-        tenant_id=tenant.id,
-        role=INTEGRATION_ROLE,
-        tenant_kind=tenant.kind,
-        name=key.name,
-        api_key_id=key.id,
-        visible_tenant_ids=_visible_for(tenant),
     )
 
 
