@@ -67,9 +67,17 @@ def serve() -> None:
     if mode == "eventlet":
         import eventlet.wsgi
 
+        from webapp.realtime.lean_http import lean_http_protocol
+
         listener = eventlet.listen((host, port), backlog=backlog)
         eventlet.wsgi.server(
-            listener, app, max_size=max_connections, log_output=False, debug=False
+            listener,
+            app,
+            max_size=max_connections,
+            log_output=False,
+            debug=False,
+            # No write buffer or parsed headers kept for a websocket's lifetime.
+            protocol=lean_http_protocol(),
         )
     elif mode == "gevent":
         from gevent.pool import Pool

@@ -18,7 +18,7 @@ from webapp.realtime.cluster_manager import ClusterRedisManager
 from webapp.realtime.connect_deadline import ConnectDeadlines
 from webapp.realtime.delivery import tune_delivery
 from webapp.realtime.gate import GatedManager
-from webapp.realtime.transport import EdgeEngineIO
+from webapp.realtime.lean import LeanEngineIO, slim_environ
 
 logger = logging.getLogger(__name__)
 
@@ -120,12 +120,14 @@ class SwitchboardServer(socketio.Server):
         self._sweeper_lock = threading.Lock()
         self._sweeper_started = False
 
-    def _engineio_server_class(self) -> type[EdgeEngineIO]:
-        return EdgeEngineIO
+    def _engineio_server_class(self) -> type[LeanEngineIO]:
+        return LeanEngineIO
 
     # ------------------------------------------------------------------ connect
     def _handle_eio_connect(self, eio_sid: str, environ: dict[str, Any]) -> None:
         super()._handle_eio_connect(eio_sid, environ)
+        # Not the whole request environ for the connection's lifetime.
+        self.environ[eio_sid] = slim_environ(environ)
         self._deadlines.watch(eio_sid, self.connect_timeout)
         if not self._sweeper_started:
             with self._sweeper_lock:
