@@ -4,9 +4,12 @@ python-engineio trusts its transports: a websocket frame or polling payload that
 is not an engine.io packet escapes as a traceback or is silently ignored, a
 malformed long-polling POST can hang, closing a session waits for its client to
 read, and nothing says how many bytes a connection has waiting. ``EdgeEngineIO``
-adds those checks. It is the one module that reaches into python-engineio's
-per-session internals (``Socket`` objects, their queues, the ``_async`` driver
-table and the ``_bad_request``/``_cors_headers`` responses).
+adds those checks, through python-engineio's per-session internals (``Socket``
+objects, their queues, the ``_async`` driver table and the
+``_bad_request``/``_cors_headers`` responses). The other modules that rely on
+library internals are ``lean.py``, ``lean_http.py``, ``delivery.py``, ``server.py``,
+``gate.py``, ``cluster_manager.py`` and ``services/replay.py``; every name is
+checked at the pinned versions by tests/test_engine_hooks.py.
 """
 
 from __future__ import annotations
