@@ -7,8 +7,6 @@ Unit tests on an in-process app (what is queried), live tests on a real server
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -16,6 +14,7 @@ from flask import Flask
 from sqlalchemy import event
 
 from tests.live import Api, World
+from tests.sql import recorded_statements
 from webapp.auth.api_keys import generate_api_key
 from webapp.auth.guards import identity_from_api_key
 from webapp.errors import Unauthorized
@@ -46,22 +45,6 @@ def _key(tenant: Tenant, name: str = "k") -> tuple[str, ApiKey]:
     return key, record
 
 
-@contextmanager
-def _statements() -> Iterator[list[str]]:
-    """Collect every SQL statement the app runs inside the block."""
-    seen: list[str] = []
-
-    def record(*args: Any) -> None:
-        seen.append(str(args[2]))
-
-    engine = db.engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
-
-
 def _refused(key: str) -> bool:
     try:
         identity_from_api_key(key)
@@ -75,7 +58,7 @@ def test_a_verified_key_is_served_without_a_query(app: Flask) -> None:
     tenant = _tenant()
     key, record = _key(tenant, "ingest")
     first = identity_from_api_key(key)
-    with _statements() as seen:
+    with recorded_statements() as seen:
         for _ in range(3):
             again = identity_from_api_key(key)
     assert seen == []
@@ -150,10 +133,10 @@ def test_a_key_read_before_an_invalidation_is_not_cached_after_it(
     finally:
         event.remove(db.engine, "after_cursor_execute", invalidate_meanwhile)
     assert fired
-    with _statements() as seen:
+    with recorded_statements() as seen:
         identity_from_api_key(key)
     assert any("FROM api_keys" in statement for statement in seen)
-    with _statements() as seen:
+    with recorded_statements() as seen:
         identity_from_api_key(key)  # read after the invalidation: cached now
     assert seen == []
 

@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import timedelta
-from typing import Any
 
 import pytest
 from flask import Flask
 from flask_jwt_extended import create_access_token
-from sqlalchemy import event
 
+from tests.sql import recorded_statements
 from webapp.auth.tokens import TokenRejected, identity_from_socket_token
 from webapp.extensions import db
 from webapp.models import Tenant, User
@@ -104,28 +101,12 @@ def test_per_user_counts_follow_adds_and_removes() -> None:
     assert registry.count() == 0
 
 
-@contextmanager
-def _statements() -> Iterator[list[str]]:
-    """Collect every SQL statement the app runs inside the block."""
-    seen: list[str] = []
-
-    def record(*args: Any) -> None:
-        seen.append(str(args[2]))
-
-    engine = db.engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
-
-
 def test_a_warm_connect_and_its_refusals_query_no_database(app: Flask) -> None:
     user = _user()
     user_id, token, revoked = user.id, _token(user), _token(user)
     identity_from_socket_token(token)  # the first connect fills the cache
     revocation.revoke(identity_from_socket_token(revoked).jti or "", 2**31)
-    with _statements() as seen:
+    with recorded_statements() as seen:
         for _ in range(3):
             assert identity_from_socket_token(token).user_id == user_id
         assert _refusal(revoked) == "token_revoked"
