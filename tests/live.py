@@ -25,6 +25,7 @@ from typing import Any
 import engineio
 import requests
 import socketio
+import websocket
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
@@ -613,3 +614,37 @@ def resume(
         url, token, [namespace], auth={"last_event_id": last_event_id}
     )
     return client, dict(client.wait_for("replay_complete", namespace=namespace)[0])
+
+
+def open_websocket(
+    url: str, timeout: float = 10, receive_buffer: int | None = None
+) -> websocket.WebSocket:
+    """A raw engine.io websocket (no Socket.IO client), past the OPEN packet.
+
+    ``receive_buffer`` shrinks the client's socket buffer before connecting, so a
+    client that stops reading backs up the server quickly.
+    """
+    options = (
+        [(socket.SOL_SOCKET, socket.SO_RCVBUF, receive_buffer)]
+        if receive_buffer
+        else []
+    )
+    ws = websocket.create_connection(
+        url.replace("http", "ws", 1) + "/socket.io/?EIO=4&transport=websocket",
+        sockopt=options,
+        timeout=timeout,
+    )
+    assert ws.recv().startswith("0")  # engine.io OPEN
+    return ws
+
+
+def join_engagement(
+    ws: websocket.WebSocket, token: str, wait_for_welcome: bool = True
+) -> websocket.WebSocket:
+    """Connect /engagement on a raw websocket; by default wait for ``welcome``."""
+    ws.send("40/engagement," + json.dumps({"token": token}))
+    while wait_for_welcome:
+        frame = ws.recv()
+        if frame.startswith("42/engagement,") and '"welcome"' in frame:
+            break
+    return ws

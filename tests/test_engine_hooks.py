@@ -943,28 +943,10 @@ def cases(checks: list[Check]) -> list[Any]:
     return [pytest.param(check, id=check.id) for check in checks]
 
 
-@pytest.mark.parametrize("check", cases(SOCKETIO))
-def test_socketio_internals(check: Check) -> None:
-    check.verify()
-
-
-@pytest.mark.parametrize("check", cases(ENGINEIO))
-def test_engineio_internals(check: Check) -> None:
-    check.verify()
-
-
-@pytest.mark.parametrize("check", cases(EVENTLET))
-def test_eventlet_internals(check: Check) -> None:
-    check.verify()
-
-
-@pytest.mark.parametrize("check", cases(GEVENT))
-def test_gevent_internals(check: Check) -> None:
-    check.verify()
-
-
-@pytest.mark.parametrize("check", cases(SIMPLE_WEBSOCKET))
-def test_simple_websocket_internals(check: Check) -> None:
+@pytest.mark.parametrize(
+    "check", cases(SOCKETIO + ENGINEIO + EVENTLET + GEVENT + SIMPLE_WEBSOCKET)
+)
+def test_library_internals(check: Check) -> None:
     check.verify()
 
 

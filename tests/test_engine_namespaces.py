@@ -19,6 +19,7 @@ from tests.live import (
     World,
     base_env,
     build_world,
+    open_websocket,
     prepare_database,
 )
 from webapp.realtime.connect_deadline import ConnectDeadlines
@@ -42,16 +43,6 @@ def refusal(url: str, namespace: str, auth: Any) -> Any:
         client.disconnect()
     assert errors, "no connect_error received"
     return errors[0]
-
-
-def open_websocket(url: str, timeout: float = 10) -> websocket.WebSocket:
-    """A raw engine.io websocket, past the OPEN packet."""
-    ws = websocket.create_connection(
-        url.replace("http", "ws") + "/socket.io/?EIO=4&transport=websocket",
-        timeout=timeout,
-    )
-    ws.recv()
-    return ws
 
 
 def frames_until_closed(ws: websocket.WebSocket) -> list[str]:

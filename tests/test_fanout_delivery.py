@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import re
-import socket
 import time
 from typing import Any
 
@@ -25,6 +24,8 @@ from tests.live import (
     SocketFactory,
     SocketRecorder,
     build_world,
+    join_engagement,
+    open_websocket,
     publish_alerts,
 )
 
@@ -101,21 +102,6 @@ def test_a_burst_reaches_websocket_and_polling_clients_complete_and_in_order(
     assert other_tenant.of("alert") == []  # tenant B saw none of A's burst
 
 
-def raw_engagement_socket(url: str, token: str) -> websocket.WebSocket:
-    """A bare websocket joined to /engagement, with a tiny receive buffer."""
-    ws = websocket.create_connection(
-        url.replace("http", "ws", 1) + "/socket.io/?EIO=4&transport=websocket",
-        sockopt=[(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)],
-        timeout=30,
-    )
-    assert ws.recv().startswith("0")  # engine.io open
-    ws.send("40/engagement," + json.dumps({"token": token}))
-    while True:
-        frame = ws.recv()
-        if frame.startswith("42/engagement,") and '"welcome"' in frame:
-            return ws
-
-
 def read_alerts(ws: websocket.WebSocket, count: int) -> list[dict[str, Any]]:
     """Read frames until ``count`` alerts arrived; answer pings meanwhile."""
     alerts: list[dict[str, Any]] = []
@@ -138,7 +124,7 @@ def test_a_client_that_stops_reading_gets_whole_frames_and_blocks_nobody(
         {"SOCKETIO_ASYNC_MODE": mode, "MAX_CONNECTIONS_PER_USER": "40"}
     )
     world = build_world(server.url, server.seed)
-    slow = raw_engagement_socket(server.url, world.user_a.access_token)
+    slow = _stalling_client(server.url, world.user_a.access_token)
     try:
         fast = sockets().connect(server.url, world.user_a.access_token)
         fast.wait_for("welcome", namespace="/engagement")
@@ -173,3 +159,8 @@ def test_a_client_that_stops_reading_gets_whole_frames_and_blocks_nobody(
         assert all(alert["data"]["message"] == "x" * 4000 for alert in received)
     finally:
         slow.close()
+
+
+def _stalling_client(url: str, token: str) -> websocket.WebSocket:
+    """A bare websocket joined to /engagement, with a tiny receive buffer."""
+    return join_engagement(open_websocket(url, 30, receive_buffer=4096), token)

@@ -9,18 +9,8 @@ import pytest
 import requests
 import websocket
 
-from tests.live import Api, LiveServer, SocketRecorder, World
+from tests.live import Api, LiveServer, SocketRecorder, World, open_websocket
 from webapp.realtime.transport import packet_problem, payload_problem
-
-
-def open_websocket(url: str) -> websocket.WebSocket:
-    """A raw engine.io websocket, past the OPEN packet."""
-    ws = websocket.create_connection(
-        url.replace("http", "ws") + "/socket.io/?EIO=4&transport=websocket",
-        timeout=5,
-    )
-    ws.recv()  # engine.io OPEN
-    return ws
 
 
 def connect_engagement(ws: websocket.WebSocket, token: str) -> None:

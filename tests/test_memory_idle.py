@@ -17,7 +17,13 @@ from pathlib import Path
 import requests
 import websocket
 
-from tests.live import ServerFactory, build_world, publish_alerts
+from tests.live import (
+    ServerFactory,
+    build_world,
+    join_engagement,
+    open_websocket,
+    publish_alerts,
+)
 
 CLIENTS = 300
 # Stock: ~67 KB per connection; this server: ~39 KB (docs/profiles/memory.md).
@@ -37,16 +43,7 @@ def rss_kb(pid: int) -> int:
 
 def idle_client(url: str, token: str) -> websocket.WebSocket:
     """A bare websocket joined to /engagement, once its welcome arrived."""
-    ws = websocket.create_connection(
-        url.replace("http", "ws", 1) + "/socket.io/?EIO=4&transport=websocket",
-        timeout=30,
-    )
-    assert ws.recv().startswith("0")  # engine.io OPEN
-    ws.send("40/engagement," + json.dumps({"token": token}))
-    while True:
-        frame = ws.recv()
-        if frame.startswith("42/engagement,") and '"welcome"' in frame:
-            return ws
+    return join_engagement(open_websocket(url, 30), token)
 
 
 def next_alert(ws: websocket.WebSocket) -> dict[str, object]:

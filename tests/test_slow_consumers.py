@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-import json
-import socket
 import time
 
 import websocket
 
-from tests.live import Api, ServerFactory, build_world
+from tests.live import (
+    Api,
+    ServerFactory,
+    build_world,
+    join_engagement,
+    open_websocket,
+)
 from webapp.services.slow_consumers import find_slow_consumers
 
 
@@ -20,14 +24,8 @@ def test_only_connections_over_a_limit_twice_in_a_row_are_closed() -> None:
 
 def silent_client(url: str, token: str) -> websocket.WebSocket:
     """A raw websocket on /engagement that will never read again."""
-    ws = websocket.create_connection(
-        url.replace("http", "ws") + "/socket.io/?EIO=4&transport=websocket",
-        timeout=10,
-    )
-    ws.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-    ws.recv()
-    ws.send("40/engagement," + json.dumps({"token": token}))
-    return ws
+    ws = open_websocket(url, receive_buffer=4096)
+    return join_engagement(ws, token, wait_for_welcome=False)
 
 
 def active_connections(url: str) -> int:
@@ -81,14 +79,8 @@ def test_a_client_that_stops_reading_is_disconnected(
         {"SLOW_CLIENT_QUEUE_LIMIT": "50", "SLOW_CLIENT_CHECK_INTERVAL": "0.5"}
     )
     world = build_world(live.url, live.seed)
-    ws = websocket.create_connection(
-        live.url.replace("http", "ws") + "/socket.io/?EIO=4&transport=websocket",
-        timeout=10,
-    )
-    ws.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    ws = silent_client(live.url, world.user_a.access_token)
     try:
-        ws.recv()
-        ws.send("40/engagement," + json.dumps({"token": world.user_a.access_token}))
         before = Api(live.url).get("/ws/status").json()["active_connections"]
         assert before == 1
         # The client reads nothing more while big events pile up for it.
