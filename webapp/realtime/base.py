@@ -35,9 +35,12 @@ logger = logging.getLogger(__name__)
 LIFECYCLE_EVENTS = ("connect", "disconnect")
 
 
-def error_ack(code: str, message: str) -> dict[str, Any]:
-    """The negative acknowledgement shape."""
-    return {"ok": False, "error": {"code": code, "message": message}}
+def error_ack(code: str, message: str, details: Any = None) -> dict[str, Any]:
+    """The negative acknowledgement shape (``details``: e.g. one entry per field)."""
+    error: dict[str, Any] = {"code": code, "message": message}
+    if details is not None:
+        error["details"] = details
+    return {"ok": False, "error": error}
 
 
 class BaseNamespace(socketio.Namespace):
@@ -81,14 +84,16 @@ class BaseNamespace(socketio.Namespace):
         try:
             result = handler(sid, *args)
         except DomainError as exc:
-            return self._reject(sid, event, exc.code, exc.message)
+            return self._reject(sid, event, exc.code, exc.message, exc.details)
         except Exception:
             logger.exception("handler %s%s failed", self.namespace, event)
             return self._reject(sid, event, "internal_error", "internal server error")
         metrics.CLIENT_EVENTS.labels(self.namespace, event, "ok").inc()
         return result
 
-    def _reject(self, sid: str, event: str, code: str, message: str) -> dict[str, Any]:
+    def _reject(
+        self, sid: str, event: str, code: str, message: str, details: Any = None
+    ) -> dict[str, Any]:
         """Error ack; a connection that keeps sending bad input is disconnected."""
         metrics.CLIENT_EVENTS.labels(self.namespace, event, code).inc()
         count = self._errors.get(sid, 0) + 1
@@ -98,7 +103,7 @@ class BaseNamespace(socketio.Namespace):
                 "disconnecting %s on %s: repeated bad input", sid, self.namespace
             )
             publisher.disconnect_connection(sid, self.namespace or "/")
-        return error_ack(code, message)
+        return error_ack(code, message, details)
 
     # ------------------------------------------------------------------- connect
     def _connect_or_refuse(self, sid: str, environ: dict[str, Any], auth: Any) -> bool:

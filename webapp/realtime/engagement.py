@@ -6,8 +6,6 @@ reach connections through the tenant and MSP rooms they enter at connect.
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, field_validator
@@ -22,7 +20,6 @@ from webapp.services import sessions
 from webapp.services.replay import replay_into_room
 
 M = TypeVar("M", bound=BaseModel)
-Handler = Callable[..., dict[str, Any]]
 MAX_MESSAGE_CHARS = 4000
 
 # A larger id names no row and would overflow the database driver.
@@ -68,32 +65,9 @@ def parse_event(model: type[M], data: Any) -> M:
         ) from None
 
 
-def with_details(handler: Handler) -> Handler:
-    """Keep an invalid payload's field ``details`` in the error ack.
-
-    The base namespace acks ``{code, message}``; a client fixing its input also
-    wants to know which fields were wrong, one entry each.
-    """
-    event = handler.__name__.removeprefix("on_")
-
-    @functools.wraps(handler)
-    def wrapper(self: EngagementNamespace, sid: str, data: Any = None) -> Any:
-        try:
-            return handler(self, sid, data)
-        except ValidationFailed as exc:
-            if not isinstance(exc.details, list):
-                raise
-            ack = self._reject(sid, event, exc.code, exc.message)
-            ack["error"]["details"] = exc.details
-            return ack
-
-    return wrapper
-
-
 class EngagementNamespace(BaseNamespace):
     """Socket.IO handlers for /engagement."""
 
-    @with_details
     def on_join_session(self, sid: str, data: Any = None) -> dict[str, Any]:
         """Join a session: ``{ok, session_id, participants, count, session}``."""
         request = parse_event(JoinSession, data)
@@ -115,7 +89,6 @@ class EngagementNamespace(BaseNamespace):
             self._leave_everything(sid)
         return {"ok": True, **result}
 
-    @with_details
     def on_leave_session(self, sid: str, data: Any = None) -> dict[str, Any]:
         """Leave a session: ``{ok, session_id, participants, count, session}``."""
         request = parse_event(SessionEvent, data)
@@ -125,7 +98,6 @@ class EngagementNamespace(BaseNamespace):
         result = sessions.leave_session(self.identity(sid), sid, request.session_id)
         return {"ok": True, **result}
 
-    @with_details
     def on_send_message(self, sid: str, data: Any = None) -> dict[str, Any]:
         """Send a message to a joined session: ``{ok, id}``."""
         request = parse_event(SendMessage, data)
