@@ -83,11 +83,13 @@ def register_blueprints(app: Flask) -> None:
     from webapp.api.converters import init_converters
     from webapp.api.cors import init_cors
     from webapp.api.request_guard import init_request_guard
+    from webapp.asyncapi.views import bp as asyncapi_bp
 
     init_converters(app)  # before any route is added
     init_request_guard(app)
     init_cors(app)
     register_api(app)
+    app.register_blueprint(asyncapi_bp)
 
 
 def register_errorhandlers(app: Flask) -> None:
