@@ -7,8 +7,9 @@ from pathlib import Path
 from flask import Flask
 from flask.testing import FlaskCliRunner
 
+from webapp.asyncapi.document import example_envelope
 from webapp.events import EVENT_TYPES, NAMESPACES
-from webapp.protocol_docs import docs_path, example_envelope, render_protocol_docs
+from webapp.protocol_docs import docs_path, render_protocol_docs
 
 
 def _sections(text: str) -> dict[str, str]:

@@ -269,16 +269,20 @@ def _event_message(et: EventType, schemas: SchemaCollector) -> dict[str, Any]:
             if et.persisted
             else {"type": "null", "description": "volatile: never stored"}
         ),
-        "type": {"const": et.name},
-        "namespace": {"const": et.namespace},
+        "type": {"const": et.name, "description": "the event name"},
+        "namespace": {"const": et.namespace, "description": "the namespace"},
         "tenant_id": {"type": "integer", "description": "the tenant it belongs to"},
         "room": {
             "type": "string",
             "pattern": f"^({'|'.join(targets)}):[0-9]+$",
-            "description": "why this connection got it",
+            "description": "`<kind>:<id>`: why this connection got it",
         },
-        "data": schemas.ref(et.schema),
-        "timestamp": {"type": "string", "format": "date-time", "description": "UTC"},
+        "data": {**schemas.ref(et.schema), "description": "the payload"},
+        "timestamp": {
+            "type": "string",
+            "format": "date-time",
+            "description": "ISO 8601 UTC",
+        },
     }
     if et.persisted:
         properties["replayed"] = {

@@ -22,7 +22,7 @@ class Closed(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class ConnectAuth(Closed):
+class ConnectAuth(BaseModel):
     """The ``auth`` object of the Socket.IO CONNECT (``io(url, {auth})``)."""
 
     token: str = Field(description="an access token from POST /api/auth/login")
