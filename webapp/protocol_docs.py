@@ -104,7 +104,9 @@ def _envelope(channels: dict[str, Any]) -> str:
 
 
 def _channel(channel: dict[str, Any], operations: list[dict[str, Any]]) -> str:
+    guide = channel["address"].strip("/") + ".md"  # the namespace's own guide
     lines = [f"## `{channel['address']}`", "", channel["summary"], ""]
+    lines += [f"Guide: [{guide}]({guide}).", ""]
     lines += ["| room | who is in it |", "|---|---|"]
     lines += [f"| `{r['name']}` | {r['description']} |" for r in channel["x-rooms"]]
     messages = channel["messages"]
