@@ -102,8 +102,12 @@ def test_client_events_and_acks_match(
         refused = a.call("join_session", bad)
         check_payload(doc, "/engagement", "error_ack", refused)
         assert refused["error"]["code"] == "invalid"
-    not_joined = a.call("leave_session", {"session_id": 2**63 - 1})
-    check_payload(doc, "/engagement", "error_ack", not_joined)
+    unknown = a.call("leave_session", {"session_id": 2**63 - 1})
+    check_payload(doc, "/engagement", "error_ack", unknown)
+    assert unknown["error"]["code"] == "not_found"
+    again = b.call("leave_session", {"session_id": session["id"]})
+    check_payload(doc, "/engagement", "error_ack", again)
+    assert again["error"]["code"] == "not_joined"
 
     dashboard = sockets().connect(world.url, world.user_a.access_token, ["/dashboard"])
     for name in ("ping", "refresh"):

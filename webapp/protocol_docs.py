@@ -65,9 +65,7 @@ def _connect(doc: dict[str, Any], messages: dict[str, Any]) -> str:
     lines += ["", "Then `welcome`, " + _type(messages["welcome"]["payload"]) + "."]
     lines += ["", "A refusal is a `connect_error` whose `err.data` is "]
     lines[-1] += _type(refusal["data"]) + " and whose `err.message` is a code:"
-    lines += ["", "| code | when |", "|---|---|"]
-    for code in refusal["message"]["oneOf"]:
-        lines.append(f"| `{code['const']}` | {code['description']} |")
+    lines += ["", *_code_table(refusal["message"])]
     replay = messages["replay_complete"]
     lines += ["", "## Replay", "", replay["summary"], ""]
     lines += [f"`replay_complete` is {_type(replay['payload'])}."]
@@ -119,7 +117,20 @@ def _channel(channel: dict[str, Any], operations: list[dict[str, Any]]) -> str:
             lines += _client_event(messages, name, op)
         else:
             lines += _server_event(messages[name])
+    if "error_ack" in messages:
+        error = messages["error_ack"]["payload"]["properties"]["error"]
+        lines += ["", "### Error acks", "", messages["error_ack"]["summary"], ""]
+        lines += ["`{ok: false, error: {code, message, details?}}`; `code` is:", ""]
+        lines += _code_table(error["properties"]["code"])
     return "\n".join(lines) + "\n"
+
+
+def _code_table(codes: dict[str, Any]) -> list[str]:
+    """A ``oneOf`` of ``const`` codes as a Markdown table."""
+    lines = ["| code | when |", "|---|---|"]
+    for code in codes["oneOf"]:
+        lines.append(f"| `{code['const']}` | {code['description']} |")
+    return lines
 
 
 def _server_event(message: dict[str, Any]) -> list[str]:
@@ -151,14 +162,15 @@ def _client_event(messages: dict[str, Any], name: str, op: dict[str, Any]) -> li
     sent = _type(payload) if payload else "any value, or none (ignored)"
     return [
         f"Client → server, payload {sent}; acknowledged with "
-        f"{_payload(messages[ack])} or {_payload(messages[error])}."
+        f"{_payload(messages[ack])} or `{error}` (below)."
     ]
 
 
 def _schemas(schemas: dict[str, Any]) -> str:
     lines = ["## Schemas"]
     for name, schema in schemas.items():
-        lines += ["", f"### {name}", "", schema.get("description", ""), ""]
+        lines += ["", f"### {name}", ""]
+        lines += [schema["description"], ""] if schema.get("description") else []
         lines += _field_table(schema)
     return "\n".join(lines) + "\n"
 

@@ -83,6 +83,13 @@ ACK_ERROR_CODES = {
     "unknown_event": "no such client event, or a reserved name such as `connect`",
     "internal_error": "a server bug (logged)",
 }
+# ``error.code`` of an error ack on the client events that name them.
+EVENT_ERROR_CODES = {
+    "not_found": "no such session, or not visible to this user",
+    "not_joined": "the connection has not joined that session",
+    "engagement_archived": "the session's engagement is archived",
+    "busy": "a connect-time replay is still running: join again",
+}
 
 
 @dataclass(frozen=True)

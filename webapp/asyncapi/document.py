@@ -18,6 +18,7 @@ from pydantic import BaseModel
 from webapp.asyncapi.catalog import (
     ACK_ERROR_CODES,
     CLIENT_EVENTS,
+    EVENT_ERROR_CODES,
     NAMESPACE_ROOMS,
     NAMESPACE_SUMMARIES,
     REFUSAL_CODES,
@@ -163,7 +164,8 @@ class ChannelBuilder:
         ops[f"{self.id}.replay"] = self._send(REPLAY_NOTE, [*persisted, done])
         client_events = [ce for ce in CLIENT_EVENTS if ce.namespace == self.namespace]
         if client_events:
-            error_ack = self.add_model("error_ack", ErrorAck.__doc__, ErrorAck)
+            codes = [code for ce in client_events for code in ce.errors]
+            error_ack = self.add("error_ack", _error_ack(self.schemas, codes))
         for ce in client_events:
             payload = self.schemas.ref(ce.payload) if ce.payload is not None else {}
             request = self.add(ce.name, _message(ce.name, ce.description, payload))
@@ -239,6 +241,19 @@ class SchemaCollector:
 
 def _message(name: str, description: str | None, payload: Any) -> dict[str, Any]:
     return {"name": name, "summary": (description or "").strip(), "payload": payload}
+
+
+def _error_ack(schemas: SchemaCollector, event_codes: list[str]) -> dict[str, Any]:
+    """The negative ack, its ``error.code`` narrowed to this namespace's codes."""
+    payload = ErrorAck.model_json_schema(ref_template=SCHEMA_REF)
+    error = payload.pop("$defs")["AckError"]
+    codes = {**ACK_ERROR_CODES, **{c: EVENT_ERROR_CODES[c] for c in event_codes}}
+    error["properties"]["code"] = {
+        "description": "the error code",
+        "oneOf": [{"const": code, "description": when} for code, when in codes.items()],
+    }
+    payload["properties"]["error"] = error
+    return _message("error_ack", ErrorAck.__doc__, payload)
 
 
 def _error_codes(ce: ClientEvent) -> str:
