@@ -148,3 +148,13 @@ def test_refusal_codes_are_the_ones_the_server_raises() -> None:
     )
     for code in REFUSAL_CODES:
         assert f'"{code}"' in source, code
+
+
+@pytest.mark.parametrize(
+    "guide", ["README.md", "docs/architecture.md", "docs/client.md"]
+)
+def test_hand_written_refusal_tables_list_every_code(guide: str) -> None:
+    """The guides' own refusal tables keep up with the document's codes."""
+    text = (ROOT / guide).read_text(encoding="utf-8")
+    for code in REFUSAL_CODES:
+        assert f"| `{code}` |" in text, (guide, code)

@@ -1,4 +1,4 @@
-"""docs/protocol.md is generated from the event registry and kept current."""
+"""docs/protocol.md is rendered from the AsyncAPI document and kept current."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from pathlib import Path
 from flask import Flask
 from flask.testing import FlaskCliRunner
 
+from webapp.asyncapi.catalog import CLIENT_EVENTS, REFUSAL_CODES
 from webapp.asyncapi.document import example_envelope
 from webapp.events import EVENT_TYPES, NAMESPACES
 from webapp.protocol_docs import docs_path, render_protocol_docs
@@ -73,3 +74,14 @@ def test_command_writes_the_rendered_text(
     result = runner.invoke(args=["protocol-docs", "--output", str(target)])
     assert result.exit_code == 0, result.output
     assert target.read_text(encoding="utf-8") == render_protocol_docs()
+
+
+def test_client_events_and_refusal_codes_are_documented(app: Flask) -> None:
+    text = render_protocol_docs()
+    sections = _sections(text)
+    for ce in CLIENT_EVENTS:
+        assert f"\n### `{ce.name}`\n\n" in sections[ce.namespace], ce.name
+        assert f"`{ce.name}_ack`" in sections[ce.namespace], ce.name
+    connect = text.split("\n## Connect\n", 1)[1].split("\n## ", 1)[0]
+    for code in REFUSAL_CODES:
+        assert f"\n| `{code}` | " in connect, code
