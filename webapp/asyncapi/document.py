@@ -133,6 +133,8 @@ class ChannelBuilder:
 
     def add(self, name: str, message: dict[str, Any]) -> dict[str, str]:
         """Add a message to the channel; return a ``$ref`` to it."""
+        if name in self.messages:  # e.g. a registry event named like an ack
+            raise ValueError(f"{self.namespace} has two messages named {name}")
         self.messages[name] = message
         return {"$ref": f"#/channels/{self.id}/messages/{name}"}
 
@@ -162,6 +164,12 @@ class ChannelBuilder:
         complete = REPLAY_COMPLETE
         done = self.add_model(complete.name, complete.description, complete.schema)
         ops[f"{self.id}.replay"] = self._send(REPLAY_NOTE, [*persisted, done])
+        ops.update(self._client_events())
+        return ops
+
+    def _client_events(self) -> dict[str, Any]:
+        """Each client event, its reply being its ack or the error ack."""
+        ops: dict[str, Any] = {}
         client_events = [ce for ce in CLIENT_EVENTS if ce.namespace == self.namespace]
         if client_events:
             codes = [code for ce in client_events for code in ce.errors]
