@@ -7,6 +7,7 @@ these tests fail when an event or a handler is added without reaching it.
 
 from __future__ import annotations
 
+import ast
 import inspect
 import json
 from typing import Any
@@ -158,3 +159,31 @@ def test_hand_written_refusal_tables_list_every_code(guide: str) -> None:
     text = (ROOT / guide).read_text(encoding="utf-8")
     for code in REFUSAL_CODES:
         assert f"| `{code}` |" in text, (guide, code)
+
+
+def server_messages_sent_outside_the_registry() -> set[str]:
+    """Event names passed as literals to ``send_to_connection`` anywhere in webapp/."""
+    found = set()
+    for path in (ROOT / "webapp").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr == "send_to_connection"
+                and len(node.args) >= 3
+                and isinstance(node.args[2], ast.Constant)
+            ):
+                found.add(node.args[2].value)
+    return found
+
+
+def test_every_message_sent_to_one_connection_is_documented() -> None:
+    """welcome, snapshots, replay_complete: a new one must reach the document."""
+    sent = server_messages_sent_outside_the_registry()
+    assert {"welcome", "system_snapshot", "replay_complete"} <= sent
+    documented = {
+        name
+        for channel in build_document()["channels"].values()
+        for name in channel["messages"]
+    }
+    assert sent <= documented, sent - documented
