@@ -17,10 +17,15 @@ from flask import Flask, current_app
 from webapp.asyncapi.document import build_document
 
 DOCS_FILE = Path("docs") / "protocol.md"
-PUBLISHER_NAMES = {
-    "admin": "`admin` users",
-    "msp": "`msp` users",
-    "integration": "API keys (`X-API-Key`)",
+# JSON-schema limits, as a field table's "rules" column shows them.
+RULES = {
+    "minLength": "chars ≥",
+    "maxLength": "chars ≤",
+    "minimum": "≥",
+    "exclusiveMinimum": ">",
+    "maximum": "≤",
+    "exclusiveMaximum": "<",
+    "default": "default",
 }
 ENVELOPE_NOTE = (
     "Every event above arrives in one envelope (here `{}`'s; a volatile event's "
@@ -48,10 +53,12 @@ def render_protocol_docs(document: dict[str, Any] | None = None) -> str:
     parts.append(_index(channels))
     parts.append(_envelope(channels))
     for channel_id, channel in channels.items():
+        # connect and replay are the same on every namespace: rendered once, above.
         operations = [
             op
-            for op in doc["operations"].values()
+            for op_id, op in doc["operations"].items()
             if op["channel"]["$ref"] == f"#/channels/{channel_id}"
+            and op_id.rsplit(".", 1)[-1] not in ("connect", "replay")
         ]
         parts.append(_channel(channel, operations))
     parts.append(_schemas(doc["components"]["schemas"]))
@@ -110,8 +117,6 @@ def _channel(channel: dict[str, Any], operations: list[dict[str, Any]]) -> str:
     messages = channel["messages"]
     for op in operations:
         name = op["messages"][0]["$ref"].rsplit("/", 1)[-1]
-        if name == "connect" or len(op["messages"]) > 1:
-            continue  # connect and replay: once, above
         lines += ["", f"### `{name}`", "", op["description"], ""]
         if op["action"] == "receive":
             lines += _client_event(messages, name, op)
@@ -209,8 +214,7 @@ def _publishers(roles: list[str]) -> str:
             "the server only (its REST endpoints and socket handlers); "
             "`POST /api/publish` answers 403"
         )
-    names = [PUBLISHER_NAMES.get(role, f"`{role}`") for role in roles]
-    return "`POST /api/publish` by " + ", ".join(names)
+    return "`POST /api/publish` by roles " + _codes(roles)  # integration: API keys
 
 
 def _type(prop: dict[str, Any]) -> str:
@@ -238,31 +242,13 @@ def _type(prop: dict[str, Any]) -> str:
 
 def _rules(prop: dict[str, Any]) -> str:
     """Length and range limits, and the default, of one field."""
-    rules: list[str] = []
-    for option in [prop, *prop.get("anyOf", [])]:
-        rules.extend(_limits(option))
-    if "default" in prop:
-        rules.append(f"default `{json.dumps(prop['default'])}`")
-    return "; ".join(rules)
-
-
-def _limits(schema: dict[str, Any]) -> list[str]:
-    limits = []
-    if "minLength" in schema or "maxLength" in schema:
-        low, high = schema.get("minLength", 0), schema.get("maxLength")
-        limits.append(f"{low}–{high} chars" if high is not None else f"≥ {low} chars")
-    for key, sign in (
-        ("minimum", "≥"),
-        ("exclusiveMinimum", ">"),
-        ("maximum", "≤"),
-        ("exclusiveMaximum", "<"),
-    ):
-        if key in schema:
-            value = schema[key]
-            limits.append(
-                f"{sign} {value}" if isinstance(value, int) else f"{sign} {value:g}"
-            )
-    return limits
+    options = [prop, *prop.get("anyOf", [])]
+    return "; ".join(
+        f"{RULES[key]} {json.dumps(option[key])}"
+        for option in options
+        for key in RULES
+        if key in option
+    )
 
 
 def docs_path(app: Flask) -> Path:
