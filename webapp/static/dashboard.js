@@ -1,89 +1,47 @@
-// Switchboard live dashboard: a small ES module, no build step.
-// Logs in over REST, connects to /dashboard with the official socket.io-client
-// (served by Flask from node_modules), and keeps the last event id it has seen so
-// that a reconnect asks the server to replay what it missed.
-import { io } from "/vendor/socket.io/socket.io.esm.min.js";
+// Switchboard live dashboard: small ES modules, no build step.
+// Logs in over REST and opens /dashboard, /events and /system with the official
+// socket.io-client (served by Flask from node_modules); each socket keeps the last
+// event id it has seen so that a reconnect asks the server to replay what it
+// missed. Charts come from the event log on load and follow live events.
+import { initCharts } from "./dash/charts.js";
+import { $, api, clearSession, dateTime, h, saveTokens, scoped, session } from "./dash/core.js";
+import { startEventsPanel } from "./dash/events_panel.js";
+import {
+  filters, initFilters, matchesSeverity, matchesStatus, matchesTenant, onFiltersChange, setTenantOptions,
+} from "./dash/filters.js";
+import { loadHistory } from "./dash/history.js";
+import { startSessionsPanel, stopSessionsPanel } from "./dash/sessions_panel.js";
+import { openSocket } from "./dash/sockets.js";
+import { startSystemPanel } from "./dash/system_panel.js";
+import { rememberTenants, renderTenantRows, tenantLabel } from "./dash/tenants.js";
+import { addEnvelope } from "./dash/timeline.js";
 
-const $ = (selector) => document.querySelector(selector);
-const store = window.sessionStorage;
 const FEED_LIMIT = 50;
+// The roles the server lets acknowledge and resolve alerts (webapp/auth/permissions.py).
+const ALERT_ACTION_ROLES = (document.body.dataset.alertActionRoles || "").split(" ");
 
 const state = {
-  token: store.getItem("sb.token"),
-  refreshToken: store.getItem("sb.refresh"),
-  socket: null,
-  lastId: 0,
-  seen: new Set(), // event ids already applied (live, replayed or both)
+  sockets: [],
   alerts: new Map(), // key -> alert dict (key: alert_id, or "e<event id>" for ad-hoc)
   interventions: new Map(), // id -> intervention dict
   analyticsRoom: null, // the room of our own snapshot (an MSP also hears its clients')
-  tenantNames: new Map(), // tenant id -> name, from the snapshot (an MSP sees several)
+  snapshot: null,
+  metrics: new Map(), // tenant id -> latest metrics_update {metrics, timestamp}
   refreshTimer: null,
+  started: false,
 };
-
-// ------------------------------------------------------------------ helpers
-function h(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [key, value] of Object.entries(attrs)) {
-    if (value === undefined || value === null) continue;
-    if (key === "class") node.className = value;
-    else if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
-    else if (key.startsWith("data-")) node.setAttribute(key, String(value));
-    else node[key] = value;
-  }
-  for (const child of children) {
-    if (child !== null && child !== undefined && child !== false) {
-      node.append(child instanceof Node ? child : String(child));
-    }
-  }
-  return node;
-}
 
 function setStatus(status, detail) {
   const el = $("#status");
   el.dataset.status = status;
   el.querySelector(".label").textContent = detail ? `${status} · ${detail}` : status;
+  // What is on screen may be old while the main socket is away: say so.
+  const stale = status === "reconnecting";
+  document.body.dataset.stale = String(stale);
+  $("#stale-banner").hidden = !stale;
 }
 
-// For MSP staff, say which client an item belongs to.
-function tenantLabel(tenantId) {
-  return state.tenantNames.size > 1 ? state.tenantNames.get(tenantId) : undefined;
-}
-
-function shortTime(iso) {
-  return iso ? new Date(iso).toLocaleTimeString() : "";
-}
-
-async function api(method, path, body, retry = true) {
-  const response = await fetch(path, {
-    method,
-    headers: {
-      "Content-Type": "application/json",
-      ...(state.token ? { Authorization: `Bearer ${state.token}` } : {}),
-    },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  if (response.status === 401 && retry && (await refreshAccessToken())) {
-    return api(method, path, body, false);
-  }
-  const json = response.status === 204 ? null : await response.json().catch(() => null);
-  if (!response.ok) {
-    throw new Error(json?.error?.message || `${response.status} ${response.statusText}`);
-  }
-  return json;
-}
-
-async function refreshAccessToken() {
-  if (!state.refreshToken) return false;
-  const response = await fetch("/api/auth/refresh", {
-    method: "POST",
-    headers: { Authorization: `Bearer ${state.refreshToken}` },
-  });
-  if (!response.ok) return false;
-  state.token = (await response.json()).access_token;
-  store.setItem("sb.token", state.token);
-  return true;
-}
+const canActOnAlerts = () => ALERT_ACTION_ROLES.includes(session.user?.role);
 
 // ------------------------------------------------------------ login / logout
 async function login(event) {
@@ -95,10 +53,7 @@ async function login(event) {
       email: form.email.value,
       password: form.password.value,
     }, false);
-    state.token = body.access_token;
-    state.refreshToken = body.refresh_token;
-    store.setItem("sb.token", state.token);
-    store.setItem("sb.refresh", state.refreshToken);
+    saveTokens(body.access_token, body.refresh_token);
     form.reset();
     start();
   } catch (error) {
@@ -116,108 +71,87 @@ async function logout() {
 }
 
 function stop(message) {
-  state.socket?.disconnect();
-  state.socket = null;
-  state.token = state.refreshToken = null;
-  store.removeItem("sb.token");
-  store.removeItem("sb.refresh");
+  for (const socket of state.sockets) socket.disconnect();
+  state.sockets = [];
+  stopSessionsPanel();
+  clearSession();
   $("#dashboard-view").hidden = true;
+  $("#filters").hidden = true;
   $("#login-view").hidden = false;
   $("#logout").hidden = true;
   $("#who").textContent = "";
   $("#login-error").textContent = message || "";
   setStatus("offline");
+  // Panels keep module state: a fresh page is the clean slate the next user needs
+  // (nothing of this user's tenants stays in memory); the message survives it.
+  if (state.started) {
+    if (message) window.sessionStorage.setItem("sb.signout", message);
+    window.location.reload();
+  }
 }
 
-// ----------------------------------------------------------------- the socket
+// ----------------------------------------------------------------- the page
 function start() {
   $("#login-view").hidden = true;
   $("#dashboard-view").hidden = false;
+  $("#filters").hidden = false;
   $("#logout").hidden = false;
-  connect();
-}
-
-function connect() {
-  setStatus("reconnecting", "connecting");
-  const socket = io(`${window.location.origin}/dashboard`, {
-    // A function, so every reconnect sends the current token and last id.
-    auth: (cb) => cb({ token: state.token, ...(state.lastId ? { last_event_id: state.lastId } : {}) }),
-    reconnectionDelay: 500,
-    reconnectionDelayMax: 3000,
-  });
-  state.socket = socket;
-
-  socket.on("connect", () => {
-    setStatus("connected");
-    // Always refetch: covers a gap the server cannot replay (and servers without replay).
-    refetch();
-  });
-  socket.on("disconnect", (reason) => {
-    if (reason === "io client disconnect") setStatus("offline");
-    else if (reason === "io server disconnect") setStatus("offline", "disconnected by the server");
-    else setStatus("reconnecting");
-  });
-  socket.io.on("reconnect_attempt", () => setStatus("reconnecting"));
-  socket.io.on("reconnect_failed", () => setStatus("offline", "gave up"));
-  socket.on("connect_error", async (error) => {
-    if (socket.active) {
-      setStatus("reconnecting"); // a transport error: the client retries by itself
-      return;
-    }
-    // Refused by the server (auth): one refresh attempt, then back to the login form.
-    if (error.message === "token_expired" && (await refreshAccessToken())) {
-      socket.connect();
-      return;
-    }
-    stop(`Signed out: ${error.message}`);
-  });
-
-  socket.on("welcome", (data) => {
-    state.analyticsRoom = null;
-    const user = data.user || {};
-    $("#who").textContent = `${user.name || "user"} · ${user.role || ""}`;
-  });
-  socket.on("analytics_update", (envelope) => {
-    state.analyticsRoom ??= envelope.room;
-    if (envelope.room === state.analyticsRoom) renderAnalytics(envelope.data);
-  });
-  socket.on("alert", (envelope) => receive(envelope, applyAlert));
-  socket.on("intervention", (envelope) => receive(envelope, applyIntervention));
-  socket.on("metrics_update", (envelope) => receive(envelope, renderMetrics));
-  socket.on("replay_complete", (data) => {
-    if (data.last_event_id) noteEventId(data.last_event_id);
-    if (data.recovered === false) refetch();
-  });
-}
-
-function noteEventId(id) {
-  if (id > state.lastId) {
-    state.lastId = id;
-    $("#last-event-id").textContent = String(id);
+  if (!state.started) {
+    state.started = true;
+    initCharts();
+    initFilters();
   }
+  state.sockets.push(connectDashboard(), startEventsPanel(), startSystemPanel());
+  startSessionsPanel();
+  loadDashboardHistory();
+  loadTenants();
 }
 
-// Live and replayed events arrive through here: each id is applied once.
-function receive(envelope, apply) {
-  if (envelope.id !== null && envelope.id !== undefined) {
-    if (state.seen.has(envelope.id)) return;
-    state.seen.add(envelope.id);
-    noteEventId(envelope.id);
-  }
+function connectDashboard() {
+  return openSocket("/dashboard", {
+    onStatus: setStatus,
+    onConnect: refetch, // covers a gap the server cannot replay, and servers without replay
+    onRefused: (code) => stop(`Signed out: ${code}`),
+    onNewId: (id) => { $("#last-event-id").textContent = String(id); },
+    events: {
+      welcome: (data) => {
+        state.analyticsRoom = null;
+        session.user = data.user || {};
+        document.body.dataset.role = session.user.role || "";
+        $("#who").textContent = `${session.user.name || "user"} · ${session.user.role || ""}`;
+        renderAlerts();
+        loadTenants();
+      },
+      analytics_update: (snapshot, envelope) => {
+        state.analyticsRoom ??= envelope.room;
+        if (envelope.room === state.analyticsRoom) {
+          state.snapshot = snapshot;
+          renderAnalytics();
+        }
+      },
+      alert: (data, envelope) => received(envelope, applyAlert),
+      intervention: (data, envelope) => received(envelope, applyIntervention),
+      metrics_update: (data, envelope) => received(envelope, applyMetrics),
+    },
+  });
+}
+
+function received(envelope, apply) {
+  addEnvelope(envelope);
   apply(envelope.data, envelope);
-  if (apply !== renderMetrics) scheduleAnalyticsRefresh();
+  if (apply !== applyMetrics) scheduleAnalyticsRefresh();
 }
 
 function scheduleAnalyticsRefresh() {
   clearTimeout(state.refreshTimer);
-  state.refreshTimer = setTimeout(() => state.socket?.emit("refresh", {}, () => {}), 300);
+  state.refreshTimer = setTimeout(() => state.sockets[0]?.emit("refresh", {}, () => {}), 300);
 }
 
 async function refetch() {
   try {
     const [alerts, interventions] = await Promise.all([
-      api("GET", `/api/dashboard/alerts?limit=${FEED_LIMIT}`),
-      api("GET", `/api/dashboard/interventions?limit=${FEED_LIMIT}`),
+      api("GET", scoped(`/api/dashboard/alerts?limit=${FEED_LIMIT}`)),
+      api("GET", scoped(`/api/dashboard/interventions?limit=${FEED_LIMIT}`)),
     ]);
     for (const [key] of state.alerts) if (typeof key === "number") state.alerts.delete(key);
     for (const alert of alerts.alerts) state.alerts.set(alert.alert_id, alert);
@@ -226,6 +160,28 @@ async function refetch() {
     renderInterventions();
   } catch (error) {
     console.warn("refetch failed", error);
+  }
+}
+
+// The charts and the latest metrics survive a reload: they come from the log.
+async function loadDashboardHistory() {
+  try {
+    for (const envelope of await loadHistory("/dashboard")) {
+      if (envelope.type === "metrics_update") applyMetrics(envelope.data, envelope);
+    }
+  } catch (error) {
+    console.warn("dashboard history failed", error);
+  }
+}
+
+async function loadTenants() {
+  if (!session.user || session.user.role === "client") return setTenantOptions([]);
+  try {
+    const { tenants } = await api("GET", "/api/tenants");
+    rememberTenants(tenants);
+    setTenantOptions(tenants);
+  } catch (error) {
+    console.warn("tenants failed", error);
   }
 }
 
@@ -246,36 +202,33 @@ function applyAlert(data, envelope) {
 }
 
 function alertActions(alert) {
-  if (!alert.alert_id) return h("span");
+  if (!alert.alert_id || !canActOnAlerts()) return h("span");
   const change = (status) => () =>
-    api("PATCH", `/api/dashboard/alerts/${alert.alert_id}`, { status }).catch((e) => alertError(e));
+    api("PATCH", `/api/dashboard/alerts/${alert.alert_id}`, { status }).catch((e) => window.alert(e.message));
   return h("span", { class: "actions" },
     alert.status === "open" && h("button", { class: "small", type: "button", onclick: change("acknowledged") }, "Ack"),
     alert.status !== "resolved" && h("button", { class: "small", type: "button", onclick: change("resolved") }, "Resolve"),
   );
 }
 
-function alertError(error) {
-  window.alert(error.message);
-}
-
 function renderAlerts(freshKey) {
   const list = $("#alerts");
-  const entries = [...state.alerts.entries()].sort(
-    ([, a], [, b]) => (b.created_at || "").localeCompare(a.created_at || ""),
-  );
+  const entries = [...state.alerts.entries()]
+    .filter(([, a]) => matchesTenant(a.tenant_id) && matchesSeverity(a.severity) && matchesStatus(a.status))
+    .sort(([, a], [, b]) => (b.created_at || "").localeCompare(a.created_at || ""));
   list.replaceChildren(
     ...entries.slice(0, FEED_LIMIT).map(([key, alert]) =>
       h("li", {
           "data-alert-id": alert.alert_id ?? key,
           "data-status": alert.status || "open",
+          "data-tenant-id": alert.tenant_id,
           class: key === freshKey ? "fresh" : "",
         },
         h("span", { class: `badge ${alert.severity}` }, alert.severity),
         h("span", { class: "title" }, alert.title),
         alertActions(alert),
         h("span", { class: "detail" },
-          [tenantLabel(alert.tenant_id), alert.status || "open", shortTime(alert.created_at),
+          [tenantLabel(alert.tenant_id), alert.status || "open", dateTime(alert.created_at),
             alert.message].filter(Boolean).join(" · ")),
       )),
   );
@@ -293,13 +246,14 @@ function applyIntervention(data) {
 
 function renderInterventions(freshId) {
   const list = $("#interventions");
-  const items = [...state.interventions.values()].sort((a, b) => b.id - a.id);
+  const items = [...state.interventions.values()].filter((item) => matchesTenant(item.tenant_id))
+    .sort((a, b) => b.id - a.id);
   list.replaceChildren(
     ...items.slice(0, FEED_LIMIT).map((item) => {
       const next = NEXT_STATUS[item.status];
       const advance = () =>
         api("PATCH", `/api/dashboard/interventions/${item.id}`, { status: next[0] })
-          .catch((e) => alertError(e));
+          .catch((e) => window.alert(e.message));
       return h("li", {
           "data-intervention-id": item.id,
           "data-status": item.status,
@@ -310,7 +264,7 @@ function renderInterventions(freshId) {
         h("span", { class: "actions" },
           next && h("button", { class: "small", type: "button", onclick: advance }, next[1])),
         h("span", { class: "detail" },
-          [tenantLabel(item.tenant_id), item.assignee, item.description, shortTime(item.updated_at)]
+          [tenantLabel(item.tenant_id), item.assignee, item.description, dateTime(item.updated_at)]
             .filter(Boolean).join(" · ")),
       );
     }),
@@ -322,10 +276,13 @@ async function addIntervention(event) {
   event.preventDefault();
   const form = event.target;
   try {
-    await api("POST", "/api/dashboard/interventions", { title: form.title.value });
+    const tenantId = filters.tenant ?? session.watchTenant;
+    await api("POST", "/api/dashboard/interventions", {
+      title: form.title.value, ...(tenantId ? { tenant_id: tenantId } : {}),
+    });
     form.reset();
   } catch (error) {
-    alertError(error);
+    window.alert(error.message);
   }
 }
 
@@ -339,46 +296,63 @@ function setCard(metric, value, sub) {
   if (subEl) subEl.textContent = sub || "";
 }
 
-function renderAnalytics(snapshot) {
-  const t = snapshot.totals;
+function renderAnalytics() {
+  const snapshot = state.snapshot;
+  if (!snapshot) return;
+  // With one tenant picked, the cards show that tenant's row.
+  const row = filters.tenant && snapshot.tenants.find((r) => r.tenant_id === filters.tenant);
+  const t = row || snapshot.totals;
   setCard("open_alerts", t.open_alerts, `${t.unacknowledged_alerts} not acknowledged`);
   setCard("open_interventions", t.open_interventions, `${t.interventions_in_progress} in progress`);
   setCard("events_24h", sum(t.events_24h),
-    Object.entries(t.events_24h).filter(([, n]) => n).map(([k, n]) => `${k} ${n}`).join(" · "));
+    Object.entries(t.events_24h || {}).filter(([, n]) => n).map(([k, n]) => `${k} ${n}`).join(" · "));
   setCard("engagements", t.engagements);
   setCard("interactions", t.interactions);
   setCard("connections", sum(t.connections),
-    Object.entries(t.connections).map(([ns, n]) => `${ns} ${n}`).join(" · "));
-  $("#generated-at").textContent = shortTime(snapshot.generated_at);
+    Object.entries(t.connections || {}).map(([ns, n]) => `${ns} ${n}`).join(" · "));
+  $("#generated-at").textContent = dateTime(snapshot.generated_at);
 
-  state.tenantNames = new Map(snapshot.tenants.map((row) => [row.tenant_id, row.name]));
-  const panel = $("#tenants-panel");
-  panel.hidden = snapshot.scope !== "msp";
-  $("#tenant-rows").replaceChildren(
-    ...snapshot.tenants.map((row) =>
-      h("tr", { "data-tenant-id": row.tenant_id },
-        h("td", {}, row.name),
-        h("td", {}, row.open_alerts),
-        h("td", {}, row.open_interventions),
-        h("td", {}, sum(row.events_24h)),
-        h("td", {}, sum(row.connections)))),
-  );
+  rememberTenants(snapshot.tenants);
+  $("#tenants-panel").hidden = snapshot.scope !== "msp";
+  renderTenantRows(snapshot.tenants);
 }
 
-function renderMetrics(data, envelope) {
+// --------------------------------------------------------------- metrics
+function applyMetrics(data, envelope) {
+  const previous = state.metrics.get(envelope.tenant_id);
+  if (!previous || (previous.id ?? 0) <= (envelope.id ?? 0)) {
+    state.metrics.set(envelope.tenant_id, { id: envelope.id, metrics: data.metrics || {}, at: envelope.timestamp });
+  }
+  renderMetrics();
+}
+
+// The latest reading of each tenant (not just whichever tenant spoke last).
+function renderMetrics() {
+  const shown = [...state.metrics.entries()].filter(([tenantId]) => matchesTenant(tenantId));
   const list = $("#metrics");
-  const tenant = tenantLabel(envelope.tenant_id);
-  list.replaceChildren(
-    ...(tenant ? [h("dt", {}, "tenant"), h("dd", {}, tenant)] : []),
-    ...Object.entries(data.metrics || {}).flatMap(([key, value]) => [
+  list.replaceChildren(...shown.flatMap(([tenantId, latest]) => [
+    h("dt", { class: "metrics-head", "data-tenant-id": tenantId },
+      [tenantLabel(tenantId), dateTime(latest.at)].filter(Boolean).join(" · ")),
+    h("dd", { class: "metrics-head" }),
+    ...Object.entries(latest.metrics).flatMap(([key, value]) => [
       h("dt", {}, key),
-      h("dd", { "data-metric-key": key }, typeof value === "object" ? JSON.stringify(value) : value),
+      h("dd", { "data-metric-key": key, "data-tenant-id": tenantId },
+        typeof value === "object" ? JSON.stringify(value) : value),
     ]),
-  );
+  ]));
+  if (!shown.length) list.append(h("dt", {}, "–"), h("dd", {}, "waiting for metrics_update"));
 }
 
 // ---------------------------------------------------------------------- boot
 $("#login-form").addEventListener("submit", login);
 $("#logout").addEventListener("click", logout);
 $("#intervention-form").addEventListener("submit", addIntervention);
-if (state.token) start();
+onFiltersChange(() => {
+  renderAlerts();
+  renderInterventions();
+  renderAnalytics();
+  renderMetrics();
+});
+$("#login-error").textContent = window.sessionStorage.getItem("sb.signout") || "";
+window.sessionStorage.removeItem("sb.signout");
+if (session.token) start();
