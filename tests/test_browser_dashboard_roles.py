@@ -14,7 +14,7 @@ import pytest
 
 from tests.conftest import LiveServer
 from tests.dashpage_support import Activity, open_dashboard, screenshot
-from tests.live import SocketRecorder, World
+from tests.live import SocketRecorder, World, build_world
 
 pytestmark = pytest.mark.browser
 
@@ -108,3 +108,121 @@ def test_client_sees_its_tenant_live_in_every_panel_and_chart(
 
 def _year(page: Any) -> int:
     return int(page.evaluate("new Date().getFullYear()"))
+
+
+def test_msp_filters_by_tenant_and_severity_acts_on_alerts_and_sees_stale(
+    server_factory: Callable[..., LiveServer], browser: Any
+) -> None:
+    from playwright.sync_api import expect
+
+    srv = server_factory()
+    world = build_world(srv.url, srv.seed)
+    stranger = build_world(srv.url, srv.seed)  # another MSP and its clients
+    a = Activity(world, world.key_a, world.tenant_a["id"])
+    b = Activity(world, world.key_b, world.tenant_b["id"])
+    page = open_dashboard(browser, srv.url, world.msp_user)
+    alerts = page.locator("#alerts li[data-alert-id]")
+    alerts_chart = page.locator('[data-testid="alerts-chart"]')
+    tenant_a = world.tenant_a["id"]
+    tenant_a_row = page.locator(f'#tenant-rows [data-tenant-id="{tenant_a}"]')
+
+    Activity(stranger, stranger.key_a, stranger.tenant_a["id"]).alert("Stranger alert")
+    a_alert = a.alert("A is on fire", "critical")
+    b.alert("B is a bit warm", "low")
+    a.security_event("A door", "high")
+    b.security_event("B window", "low")
+    a.metrics(cpu=20)
+    b.metrics(cpu=70)
+    expect(alerts).to_have_count(2)
+    expect(alerts_chart).to_have_attribute("data-total", "2")
+    expect(page.locator("#security-feed li[data-event-id]")).to_have_count(2)
+    # MSP staff see which client an item is from, and per-tenant health.
+    expect(page.locator(f'#alerts [data-alert-id="{a_alert}"]')).to_contain_text(
+        world.tenant_a["name"]
+    )
+    expect(tenant_a_row).to_have_attribute("data-health", "alerting")
+    screenshot(page, "dashboard-msp")
+
+    # Tenant filter: only A's items, in the lists and the charts.
+    page.select_option("#filter-tenant", str(world.tenant_a["id"]))
+    expect(alerts).to_have_count(1)
+    expect(alerts_chart).to_have_attribute("data-total", "1")
+    expect(page.locator("#security-feed")).not_to_contain_text("B window")
+    expect(page.locator('#metrics dd[data-metric-key="cpu"]')).to_have_text("20")
+    expect(page.locator('.card[data-metric="open_alerts"] .value')).to_have_text("1")
+    page.select_option("#filter-tenant", "")
+    # Severity filter: "high and up" drops B's low alert and event.
+    page.select_option("#filter-severity", "high")
+    expect(alerts).to_have_count(1)
+    expect(page.locator("#security-feed li[data-event-id]")).to_have_count(1)
+    page.select_option("#filter-severity", "")
+    expect(alerts).to_have_count(2)
+
+    # MSP staff may acknowledge: the button works and the status follows live.
+    row = page.locator(f'#alerts [data-alert-id="{a_alert}"]')
+    row.get_by_role("button", name="Ack").click()
+    expect(row).to_have_attribute("data-status", "acknowledged")
+    expect(tenant_a_row).to_have_attribute("data-health", "attention")
+    page.select_option("#filter-status", "acknowledged")
+    expect(alerts).to_have_count(1)
+    page.select_option("#filter-status", "")
+
+    # The server goes away: everything is marked stale until it is back.
+    srv.process.stop()
+    expect(page.locator('[data-testid="stale-banner"]')).to_be_visible()
+    expect(page.locator("#events-panel")).to_have_attribute("data-stale", "true")
+    expect(page.locator("#system-panel")).to_have_attribute("data-stale", "true")
+    srv.process.start()
+    expect(page.locator('[data-testid="connection-indicator"]')).to_have_attribute(
+        "data-status", "connected", timeout=15_000
+    )
+    expect(page.locator('[data-testid="stale-banner"]')).to_be_hidden()
+    expect(page.locator("#events-panel")).to_have_attribute(
+        "data-stale", "false", timeout=15_000
+    )
+
+    # Phone width: nothing scrolls sideways, the tenant table included.
+    page.set_viewport_size({"width": 375, "height": 800})
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    table = page.locator("#tenants-panel .table-wrap")
+    assert table.evaluate("el => el.scrollWidth <= el.clientWidth")
+    expect(page.locator("#tenants-panel thead")).to_be_hidden()  # rows are cards
+    expect(page.locator("#sessions-panel")).to_have_attribute("data-stale", "false")
+    screenshot(page, "dashboard-msp-phone")
+    assert "Stranger" not in page.locator("#dashboard-view").inner_text()
+    assert page.errors == []
+
+
+def test_admin_watches_one_tenant_and_resolves_its_alerts(
+    server: LiveServer, world: World, browser: Any
+) -> None:
+    from playwright.sync_api import expect
+
+    a = Activity(world, world.key_a, world.tenant_a["id"])
+    b = Activity(world, world.key_b, world.tenant_b["id"])
+    page = open_dashboard(browser, server.url, world.admin)
+    # An admin picks any tenant; the page reconnects watching that one.
+    page.select_option("#filter-tenant", str(world.tenant_a["id"]))
+    expect(page.locator("#filter-tenant")).to_have_value(str(world.tenant_a["id"]))
+    expect(page.locator('[data-testid="connection-indicator"]')).to_have_attribute(
+        "data-status", "connected"
+    )
+    b_alert = b.alert("B must stay out", "critical")
+    a_alert = a.alert("A needs an admin", "high")
+    a.metrics(gpu_queue=4)
+    a.camera("dock-cam", "error", "lens fogged")
+    a.gpu(63, 71, "A-GPU")
+    row = page.locator(f'#alerts [data-alert-id="{a_alert}"]')
+    expect(row).to_contain_text("A needs an admin")
+    expect(page.locator('[data-testid="metrics-chart"]')).to_have_attribute(
+        "data-total", "1"
+    )
+    expect(page.locator('#camera-list [data-camera-id="dock-cam"]')).to_be_visible()
+    expect(page.locator(".gpu-card", has_text="A-GPU")).to_be_visible()
+    screenshot(page, "dashboard-admin")
+    row.get_by_role("button", name="Resolve").click()
+    expect(row).to_have_attribute("data-status", "resolved")
+    expect(row.locator("button")).to_have_count(0)
+    assert page.locator(f'#alerts [data-alert-id="{b_alert}"]').count() == 0
+    assert "B must stay out" not in page.locator("#dashboard-view").inner_text()
+    assert page.errors == []

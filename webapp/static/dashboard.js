@@ -10,7 +10,7 @@ import {
   filters, initFilters, matchesSeverity, matchesStatus, matchesTenant, onFiltersChange, setTenantOptions,
 } from "./dash/filters.js";
 import { loadHistory } from "./dash/history.js";
-import { startSessionsPanel, stopSessionsPanel } from "./dash/sessions_panel.js";
+import { pollSessions, startSessionsPanel, stopSessionsPanel } from "./dash/sessions_panel.js";
 import { openSocket } from "./dash/sockets.js";
 import { startSystemPanel } from "./dash/system_panel.js";
 import { rememberTenants, renderTenantRows, tenantLabel } from "./dash/tenants.js";
@@ -110,7 +110,10 @@ function start() {
 function connectDashboard() {
   return openSocket("/dashboard", {
     onStatus: setStatus,
-    onConnect: refetch, // covers a gap the server cannot replay, and servers without replay
+    onConnect: () => {
+      refetch(); // covers a gap the server cannot replay, and servers without replay
+      pollSessions();
+    },
     onRefused: (code) => stop(`Signed out: ${code}`),
     onNewId: (id) => { $("#last-event-id").textContent = String(id); },
     events: {

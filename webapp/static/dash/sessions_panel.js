@@ -33,6 +33,7 @@ export async function pollSessions() {
   } catch (error) {
     $("#sessions-panel").dataset.stale = "true";
   }
+  clearTimeout(timer); // another poll may have finished meanwhile: keep one timer
   timer = setTimeout(pollSessions, POLL_MS);
 }
 

@@ -43,13 +43,14 @@ export function renderTenantRows(rows) {
           "data-health": health,
           class: filters.tenant === row.tenant_id ? "selected" : "",
         },
-        h("td", {}, row.name),
-        h("td", {}, h("span", { class: `health ${health}` }, health)),
-        h("td", {}, row.open_alerts),
-        h("td", {}, row.open_interventions),
-        h("td", {}, sum(row.events_24h)),
-        h("td", {}, offlineCameras.get(row.tenant_id) || 0),
-        h("td", {}, sum(row.connections)));
+        // data-label: at phone width each row becomes a small card of label: value.
+        h("td", { "data-label": "Tenant", class: "name" }, row.name),
+        h("td", { "data-label": "Health" }, h("span", { class: `health ${health}` }, health)),
+        h("td", { "data-label": "Alerts" }, row.open_alerts),
+        h("td", { "data-label": "Interventions" }, row.open_interventions),
+        h("td", { "data-label": "Events 24 h" }, sum(row.events_24h)),
+        h("td", { "data-label": "Cameras down" }, offlineCameras.get(row.tenant_id) || 0),
+        h("td", { "data-label": "Connections" }, sum(row.connections)));
     }),
   );
 }
