@@ -134,7 +134,14 @@ export function initCharts() {
 export function sparkline(canvas, color, max) {
   return new Chart(canvas, {
     type: "line",
-    data: { labels: [], datasets: [{ data: [], borderColor: color, borderWidth: 1.5, pointRadius: 0, tension: 0.3, fill: false }] },
+    data: {
+      labels: [],
+      datasets: [{
+        data: [], borderColor: color, backgroundColor: color, borderWidth: 1.5, tension: 0.3, fill: false,
+        // Only the newest reading gets a dot: a first reading is visible on its own.
+        pointRadius: (ctx) => (ctx.dataIndex === ctx.dataset.data.length - 1 ? 2.5 : 0),
+      }],
+    },
     options: {
       animation: false, maintainAspectRatio: false, events: [],
       plugins: { legend: { display: false }, tooltip: { enabled: false } },
