@@ -23,6 +23,8 @@ const state = {
   sockets: [], // /dashboard first, then /events and /system
   analyticsRoom: null, // the room of our own snapshot (an MSP also hears its clients')
   refreshTimer: null,
+  panelsTimer: null,
+  panelsStarted: false,
   started: false,
 };
 
@@ -94,10 +96,22 @@ function start() {
     initCharts();
     initFilters();
   }
-  state.sockets.push(connectDashboard(), startEventsPanel(), startSystemPanel());
+  state.sockets.push(connectDashboard());
+  // Fallback: the panels start even if no snapshot comes (see startPanels).
+  state.panelsTimer = setTimeout(startPanels, 3000);
   startSessionsPanel();
   loadDashboardHistory();
   loadTenants();
+}
+
+// /events and /system open once /dashboard has sent its first snapshot, so that
+// snapshot counts this page's connections the same way every time (one on
+// /dashboard) instead of racing the other namespaces' connects.
+function startPanels() {
+  clearTimeout(state.panelsTimer);
+  if (state.panelsStarted || !state.sockets.length) return;
+  state.panelsStarted = true;
+  state.sockets.push(startEventsPanel(), startSystemPanel());
 }
 
 function connectDashboard() {
@@ -121,6 +135,7 @@ function connectDashboard() {
       analytics_update: (snapshot, envelope) => {
         state.analyticsRoom ??= envelope.room;
         if (envelope.room === state.analyticsRoom) setSnapshot(snapshot);
+        startPanels();
       },
       alert: (data, envelope) => received(envelope, applyAlert),
       intervention: (data, envelope) => received(envelope, applyIntervention),
