@@ -45,10 +45,10 @@ run: install node seed
 test: install node browser
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-# The dashboard pictures in README.md and docs/dashboard.md: the per-role browser
-# tests, saving their screenshots into docs/screenshots/.
+# The dashboard pictures in README.md and docs/dashboard.md (a throwaway server
+# with a day of activity, Chromium signed in as each role).
 screenshots: install node browser
-	UPDATE_SCREENSHOTS=1 $(BIN)/python -m pytest -q tests/test_browser_dashboard_roles.py
+	$(BIN)/python docs/screenshots/capture.py
 
 lint: install
 	$(BIN)/ruff check .

@@ -3,9 +3,7 @@ activity over REST the way integrations do, and save screenshots."""
 
 from __future__ import annotations
 
-import os
 import uuid
-from pathlib import Path
 from typing import Any
 
 from tests.live import ROOT, Member, World
@@ -104,11 +102,7 @@ class Activity:
 
 
 def screenshot(page: Any, name: str) -> None:
-    """Save a full-page screenshot in test-artifacts/, and in docs/screenshots/
-    when ``UPDATE_SCREENSHOTS=1`` (how the README's pictures are made)."""
-    targets = [ARTIFACTS]
-    if os.environ.get("UPDATE_SCREENSHOTS") == "1":
-        targets.append(DOCS_SCREENSHOTS)
-    for directory in targets:
-        Path(directory).mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(Path(directory) / f"{name}.png"), full_page=True)
+    """Save a full-page screenshot in test-artifacts/ (the README's pictures are
+    made by docs/screenshots/capture.py)."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)

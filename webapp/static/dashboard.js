@@ -8,7 +8,7 @@ import { applyMetrics, renderAnalytics, renderMetrics, setSnapshot } from "./das
 import { initCharts } from "./dash/charts.js";
 import { $, api, clearSession, saveTokens, scoped, session } from "./dash/core.js";
 import { startEventsPanel } from "./dash/events_panel.js";
-import { initFilters, onFiltersChange, setTenantOptions } from "./dash/filters.js";
+import { initFilters, onFiltersChange, refreshPanels, setTenantOptions } from "./dash/filters.js";
 import { loadHistory } from "./dash/history.js";
 import {
   addIntervention, applyIntervention, renderInterventions, setInterventions,
@@ -185,6 +185,7 @@ async function loadTenants() {
     const { tenants } = await api("GET", "/api/tenants");
     rememberTenants(tenants);
     setTenantOptions(tenants);
+    refreshPanels(); // items drawn before the names were known get their tenant label
   } catch (error) {
     console.warn("tenants failed", error);
   }

@@ -11,7 +11,8 @@ export function onFiltersChange(listener) {
   listeners.push(listener);
 }
 
-function changed() {
+// Re-render every panel: after a filter change, or once tenant names are known.
+export function refreshPanels() {
   for (const listener of listeners) listener();
 }
 
@@ -23,11 +24,11 @@ export const matchesStatus = (status) => !filters.status || (status || "open") =
 export function initFilters() {
   $("#filter-severity").addEventListener("change", (event) => {
     filters.severity = event.target.value;
-    changed();
+    refreshPanels();
   });
   $("#filter-status").addEventListener("change", (event) => {
     filters.status = event.target.value;
-    changed();
+    refreshPanels();
   });
   $("#filter-tenant").addEventListener("change", (event) => {
     const tenantId = Number(event.target.value) || null;
@@ -38,7 +39,7 @@ export function initFilters() {
       return;
     }
     filters.tenant = tenantId;
-    changed();
+    refreshPanels();
   });
   if (session.watchTenant) filters.tenant = session.watchTenant;
 }

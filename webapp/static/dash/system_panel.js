@@ -11,6 +11,8 @@ const SPARK_POINTS = 60;
 const gpus = new Map(); // "tenant:host:index" -> {gpu, card, util, temp, series}
 const cameras = new Map(); // "tenant:camera_id" -> camera
 
+// Producers send floats such as 18.83379023288824: one decimal is what a person reads.
+const reading = (value) => (typeof value === "number" ? String(Math.round(value * 10) / 10) : "–");
 const gpuKey = (gpu) => `${gpu.tenant_id}:${gpu.host}:${gpu.index}`;
 
 function gpuCard(gpu) {
@@ -48,8 +50,8 @@ function applyGpu(gpu) {
     chart.update("none");
   }
   entry.card.dataset.points = String(entry.series.length);
-  entry.card.querySelector('[data-field="utilization"]').textContent = `${gpu.utilization ?? "–"} %`;
-  entry.card.querySelector('[data-field="temperature"]').textContent = `${gpu.temperature ?? "–"} °C`;
+  entry.card.querySelector('[data-field="utilization"]').textContent = `${reading(gpu.utilization)} %`;
+  entry.card.querySelector('[data-field="temperature"]').textContent = `${reading(gpu.temperature)} °C`;
   entry.card.querySelector('[data-field="memory"]').textContent =
     `${gpu.memory_used ?? "–"} / ${gpu.memory_total ?? "–"} MiB · ${dateTime(gpu.updated_at)}`;
 }
