@@ -25,6 +25,7 @@ const state = {
   refreshTimer: null,
   panelsTimer: null,
   panelsStarted: false,
+  wasConnected: false,
   started: false,
 };
 
@@ -32,8 +33,10 @@ function setStatus(status, detail) {
   const el = $("#status");
   el.dataset.status = status;
   el.querySelector(".label").textContent = detail ? `${status} · ${detail}` : status;
-  // What is on screen may be old while the main socket is away: say so.
-  const stale = status === "reconnecting";
+  // What is on screen may be old while the main socket is away: say so (not
+  // before the first connect, when there is nothing on screen yet).
+  if (status === "connected") state.wasConnected = true;
+  const stale = status === "reconnecting" && state.wasConnected;
   document.body.dataset.stale = String(stale);
   $("#stale-banner").hidden = !stale;
 }
