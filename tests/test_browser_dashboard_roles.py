@@ -81,7 +81,8 @@ def test_client_sees_its_tenant_live_in_every_panel_and_chart(
     member = sockets().connect(server.url, world.user_a.access_token)
     assert member.call("join_session", {"session_id": session_id})["ok"] is True
     session_row = page.locator(f'#session-list [data-session-id="{session_id}"]')
-    expect(session_row).to_have_attribute("data-count", "1")
+    # The panel polls every 5 s: allow a few rounds.
+    expect(session_row).to_have_attribute("data-count", "1", timeout=20_000)
     expect(session_row).to_contain_text(world.user_a.email.split("@")[0])
 
     # An agent run of this user, with its step.
