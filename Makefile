@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 export FLASK_APP := webapp
 
-.PHONY: run test lint install install-dev node browser db seed bench clean
+.PHONY: run test lint install install-dev node browser db seed bench clean screenshots
 
 $(BIN)/activate: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,11 @@ run: install node seed
 
 test: install node browser
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The dashboard pictures in README.md and docs/dashboard.md (a throwaway server
+# with a day of activity, Chromium signed in as each role).
+screenshots: install node browser
+	$(BIN)/python docs/screenshots/capture.py
 
 lint: install
 	$(BIN)/ruff check .

@@ -72,7 +72,8 @@ def test_alert_acknowledge_and_resolve_are_published_and_checked(
     world: World, sockets: Callable[..., SocketRecorder]
 ) -> None:
     a, b, _msp = connect_dashboards(world, sockets)
-    api = world.api(world.user_a)
+    # Tenant A's integration: client users may not change an alert's status.
+    api = world.api(world.key_a)
     alert_id = api.post("/api/dashboard/alerts", json={"title": "x"}).json()["alert_id"]
     ack = api.post(f"/api/dashboard/alerts/{alert_id}/acknowledge")
     assert ack.status_code == 200 and ack.json()["status"] == "acknowledged"
@@ -91,7 +92,8 @@ def test_alert_acknowledge_and_resolve_are_published_and_checked(
     # Tenant B can neither see nor change A's alert, nor raise one for A.
     api_b = world.api(world.user_b)
     assert api_b.get(f"/api/dashboard/alerts/{alert_id}").status_code == 404
-    assert api_b.post(f"/api/dashboard/alerts/{alert_id}/resolve").status_code == 404
+    resolve_b = world.api(world.key_b).post(f"/api/dashboard/alerts/{alert_id}/resolve")
+    assert resolve_b.status_code == 404
     assert api_b.get("/api/dashboard/alerts").json()["alerts"] == []
     foreign = api_b.post(
         "/api/dashboard/alerts",

@@ -9,6 +9,7 @@ from pydantic import Field
 
 from webapp.api.schemas import Body, Id, int_arg, parse_body
 from webapp.auth.guards import authenticated, current_identity
+from webapp.auth.permissions import ALERT_ACTION_ROLES
 from webapp.errors import ValidationFailed
 from webapp.models.alert import ALERT_STATUSES
 from webapp.models.intervention import INTERVENTION_STATUSES
@@ -87,7 +88,7 @@ def get_alert(alert_id: int) -> dict[str, Any]:
 
 
 @bp.patch("/alerts/<int:alert_id>")
-@authenticated(allow_api_key=True)
+@authenticated(allow_api_key=True, roles=ALERT_ACTION_ROLES)
 def update_alert(alert_id: int) -> dict[str, Any]:
     """Change an alert's status (``acknowledged`` or ``resolved``)."""
     body = parse_body(AlertStatusBody)
@@ -97,7 +98,7 @@ def update_alert(alert_id: int) -> dict[str, Any]:
 
 
 @bp.post("/alerts/<int:alert_id>/acknowledge")
-@authenticated(allow_api_key=True)
+@authenticated(allow_api_key=True, roles=ALERT_ACTION_ROLES)
 def acknowledge_alert(alert_id: int) -> dict[str, Any]:
     """Acknowledge an open alert."""
     return alerts.change_alert_status(
@@ -106,7 +107,7 @@ def acknowledge_alert(alert_id: int) -> dict[str, Any]:
 
 
 @bp.post("/alerts/<int:alert_id>/resolve")
-@authenticated(allow_api_key=True)
+@authenticated(allow_api_key=True, roles=ALERT_ACTION_ROLES)
 def resolve_alert(alert_id: int) -> dict[str, Any]:
     """Resolve an open or acknowledged alert."""
     return alerts.change_alert_status(
