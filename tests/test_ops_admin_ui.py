@@ -8,6 +8,7 @@ in test_ops_admin_ui_browser.py.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -18,10 +19,12 @@ from tests.live import (
     ROOT,
     LiveServer,
     ServerFactory,
+    ServerProcess,
     SocketFactory,
     World,
     base_env,
     build_world,
+    prepare_database,
 )
 from tests.ops_support import (
     ADMIN_PASSWORD,
@@ -36,10 +39,18 @@ from tests.ops_support import (
 CREDENTIALS = {"username": ADMIN_USERNAME, "password": ADMIN_PASSWORD}
 
 
-@pytest.fixture
-def admin_ui(server_factory: ServerFactory) -> LiveServer:
-    """A server with the Admin UI on."""
-    return server_factory(ADMIN_UI_ENV)
+@pytest.fixture(scope="module")
+def admin_ui(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """A server with the Admin UI on, for the module (tests build their own world)."""
+    directory = tmp_path_factory.mktemp("admin-ui")
+    env = base_env(
+        f"sqlite:///{directory / 'switchboard.db'}",
+        {**ADMIN_UI_ENV, "TEST_LOG_DIR": str(directory)},
+    )
+    seed = prepare_database(env)
+    process = ServerProcess(env).start()
+    yield LiveServer(process, seed, env)
+    process.stop()
 
 
 def test_admin_ui_is_off_by_default(world: World) -> None:
