@@ -1,0 +1,74 @@
+"""switchboard_dependency_* and events_dropped follow a real Redis going away.
+
+A private ``redis-server`` (tests/test_redis_outage.py) is stopped and started
+under a live server whose probe runs every 0.3 s.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from tests.conftest import LiveServer
+from tests.live import build_world
+from tests.ops_support import scrape, value, wait_for_value
+from tests.test_redis_outage import PrivateRedis, private_redis, publish
+
+__all__ = ["private_redis"]  # the fixture, re-used
+pytestmark = pytest.mark.redis
+
+UP = "switchboard_dependency_up"
+
+
+def test_dependency_gauges_follow_redis_down_and_up(
+    server_factory: Callable[..., LiveServer], private_redis: PrivateRedis
+) -> None:
+    live = server_factory(
+        {"MESSAGE_QUEUE_URL": private_redis.url, "DEPENDENCY_PROBE_INTERVAL": "0.3"}
+    )
+    queue = {"dependency": "message_queue"}
+    assert wait_for_value(live.url, UP, lambda v: v == 1, **queue) == 1
+    families = scrape(live.url)
+    assert value(families, UP, dependency="database") == 1
+    latency = "switchboard_dependency_latency_seconds"
+    assert 0 < value(families, latency, **queue) < 1
+    stamp = "switchboard_dependency_last_probe_timestamp_seconds"
+    first = value(families, stamp, **queue)
+    assert wait_for_value(live.url, stamp, lambda v: v > first, **queue)
+
+    private_redis.stop()
+    assert wait_for_value(live.url, UP, lambda v: v == 0, **queue) == 0
+    assert value(scrape(live.url), UP, dependency="database") == 1  # only Redis
+
+    private_redis.start()
+    assert wait_for_value(live.url, UP, lambda v: v == 1, **queue) == 1
+
+
+def test_an_event_persisted_but_not_emitted_is_counted_dropped(
+    server_factory: Callable[..., LiveServer], private_redis: PrivateRedis
+) -> None:
+    live = server_factory({"MESSAGE_QUEUE_URL": private_redis.url})
+    world = build_world(live.url, live.seed)
+    tenant = world.tenant_a["id"]
+    dropped = {"namespace": "/engagement", "reason": "emit_failed"}
+    counter = "switchboard_events_dropped_total"
+    assert value(scrape(live.url), counter, **dropped) == 0
+    # Right after a good publish the queue counts as up for about a second, so
+    # the next publish commits and only its emit fails: persisted, not emitted.
+    persisted = []
+    for _attempt in range(3):
+        assert publish(live, world.key_a, tenant).status_code == 202
+        private_redis.stop()
+        answer = publish(live, world.key_a, tenant)
+        assert answer.status_code == 503, answer.text
+        details = answer.json()["error"].get("details") or {}
+        if details.get("persisted"):
+            persisted.append(details["id"])
+            break
+        private_redis.start()
+        wait_for_value(
+            live.url, UP, lambda v: v == 1, dependency="message_queue", timeout=15
+        )
+    assert persisted, "no publish got as far as the emit"
+    assert value(scrape(live.url), counter, **dropped) == len(persisted)
