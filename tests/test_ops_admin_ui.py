@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 import requests
+import socketio
 
 from tests.live import (
     PYTHON,
@@ -21,6 +22,7 @@ from tests.live import (
     ServerFactory,
     ServerProcess,
     SocketFactory,
+    SocketRecorder,
     World,
     base_env,
     build_world,
@@ -204,5 +206,32 @@ def test_read_only_admin_cannot_emit_into_a_tenant_room(
         with pytest.raises(AssertionError):
             client.wait_for("alert", timeout=1.5)
         assert client.client.connected
+    finally:
+        admin.disconnect()
+
+
+def test_a_refused_connect_is_reported_gone_not_left_listed(
+    admin_ui: LiveServer,
+) -> None:
+    """python-socketio announces a socket before its connect handler refuses it."""
+    admin = AdminClient().connect(admin_ui.url, CREDENTIALS)
+    try:
+        admin.wait_for("config")
+        refused = SocketRecorder()
+        with pytest.raises(socketio.exceptions.ConnectionError):
+            refused.client.connect(
+                admin_ui.url,
+                namespaces=["/engagement"],
+                auth={"token": "not-a-token"},
+                transports=["websocket"],
+                wait_timeout=5,
+            )
+        refused.disconnect()
+        (socket, _when) = admin.wait_for(
+            "socket_connected", lambda args: args[0]["nsp"] == "/engagement"
+        )
+        sid = socket["id"]
+        gone = admin.wait_for("socket_disconnected", lambda args: args[1] == sid)
+        assert gone[0] == "/engagement" and gone[2] == "connection refused"
     finally:
         admin.disconnect()

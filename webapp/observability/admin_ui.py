@@ -18,6 +18,7 @@ import hmac
 import logging
 import os
 import re
+from datetime import UTC, datetime
 from typing import Any
 
 import socketio
@@ -103,7 +104,40 @@ def init_admin_ui(app: Flask, sio: socketio.Server) -> None:
         read_only=config["ADMIN_UI_READ_ONLY"],
         server_id=metrics.process_id(),
     )
+    forget_refused_connects(sio)
     app.register_blueprint(bp)
+
+
+def forget_refused_connects(sio: socketio.Server) -> None:
+    """Report a refused connect to the UI as gone (the one private hook here).
+
+    python-socketio's instrumentation (5.18, ``admin.py``) announces a socket
+    before its connect handler runs and never takes it back when the handler
+    refuses: the UI would list sockets that never existed (every bad token), and
+    ``manager._timestamps`` would keep their sids forever. This wraps the
+    instrumented ``Server._trigger_event`` (a private name) to undo both.
+    """
+    instrumented = sio._trigger_event
+
+    def forget(sid: str, namespace: str) -> None:
+        sio.manager._timestamps.pop(sid, None)  # type: ignore[attr-defined]
+        when = datetime.now(UTC).isoformat()
+        refused = (namespace, sid, "connection refused", when)
+        sio.emit("socket_disconnected", refused, namespace="/admin")
+
+    def trigger(event: str, namespace: str, *args: Any) -> Any:
+        if event != "connect":
+            return instrumented(event, namespace, *args)
+        try:
+            result = instrumented(event, namespace, *args)
+        except (socketio.exceptions.ConnectionRefusedError, ConnectionRefusedError):
+            forget(args[0], namespace)
+            raise
+        if result is False:
+            forget(args[0], namespace)
+        return result
+
+    sio._trigger_event = trigger  # type: ignore[method-assign]
 
 
 def _node_modules() -> str:
