@@ -243,6 +243,7 @@ def publish_to_room(
         raise ValueError("only volatile events may skip a connection")
     result = PublishResult(_volatile_envelope(request))
     emit_envelope(result.envelope, skip_sid=skip_sid)
+    metrics.observe_publish(result.envelope["namespace"], metrics.received_at())
     return result
 
 
