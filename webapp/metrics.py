@@ -195,9 +195,17 @@ def received_at() -> float:
     return time.perf_counter()
 
 
+_publish_latency: dict[str, Histogram] = {}  # per namespace: no labels() per event
+
+
 def observe_publish(namespace: str, received: float) -> None:
     """Record one emitted event's publish latency."""
-    PUBLISH_LATENCY.labels(namespace).observe(time.perf_counter() - received)
+    child = _publish_latency.get(namespace)
+    if child is None:
+        child = _publish_latency.setdefault(
+            namespace, PUBLISH_LATENCY.labels(namespace)
+        )
+    child.observe(time.perf_counter() - received)
 
 
 def replayed(namespace: str, sent: int, started: float) -> None:
