@@ -11,8 +11,8 @@ from collections.abc import Callable
 import pytest
 
 from tests.conftest import LiveServer
-from tests.live import build_world
-from tests.ops_support import scrape, value, wait_for_value
+from tests.live import SocketRecorder, build_world
+from tests.ops_support import ADMIN_UI_ENV, scrape, value, wait_for_value
 from tests.test_redis_outage import PrivateRedis, private_redis, publish
 
 __all__ = ["private_redis"]  # the fixture, re-used
@@ -72,3 +72,19 @@ def test_an_event_persisted_but_not_emitted_is_counted_dropped(
         )
     assert persisted, "no publish got as far as the emit"
     assert value(scrape(live.url), counter, **dropped) == len(persisted)
+
+
+def test_with_the_admin_ui_on_clients_still_connect_while_redis_is_down(
+    server_factory: Callable[..., LiveServer], private_redis: PrivateRedis
+) -> None:
+    """The UI's reports go through the queue too; their failure must not break a
+    connect that succeeds without the UI (clients stay served while Redis is down)."""
+    live = server_factory({**ADMIN_UI_ENV, "MESSAGE_QUEUE_URL": private_redis.url})
+    world = build_world(live.url, live.seed)
+    private_redis.stop()
+    client = SocketRecorder().connect(live.url, world.user_a.access_token)
+    try:
+        client.wait_for("welcome")
+    finally:
+        client.disconnect()
+    assert "Traceback" not in live.process.log()

@@ -26,11 +26,12 @@ from flask import Blueprint, Flask, Response, current_app, send_from_directory
 
 from config import ConfigurationError
 from webapp import metrics
-from webapp.errors import NotFound
+from webapp.errors import DependencyDown, NotFound
 
 logger = logging.getLogger(__name__)
 
 PREFIX = "/socketio-admin"
+ADMIN_NAMESPACE = "/admin"  # python-socketio's default, which the UI expects
 # python-socketio's reporting modes: "production" sends no socket list or events.
 ADMIN_UI_MODES = ("development", "production")
 bp = Blueprint("admin_ui", __name__, url_prefix=PREFIX)
@@ -103,9 +104,33 @@ def init_admin_ui(app: Flask, sio: socketio.Server) -> None:
         mode=config["ADMIN_UI_MODE"],
         read_only=config["ADMIN_UI_READ_ONLY"],
         server_id=metrics.process_id(),
+        namespace=ADMIN_NAMESPACE,
     )
     forget_refused_connects(sio)
+    quiet_admin_reports(sio)
     app.register_blueprint(bp)
+
+
+def quiet_admin_reports(sio: socketio.Server) -> None:
+    """A report to the UI that cannot be sent never fails what it reports on.
+
+    With a message queue the instrumentation emits to ``/admin`` through Redis
+    from inside connects, disconnects and every emit, and from its stats task:
+    while Redis is down such a report would raise, turning a clean
+    ``dependency_unavailable`` refusal into a dropped transport and ending the
+    stats task for good. Reports are dropped instead; other emits are untouched.
+    """
+    emit = sio.emit
+
+    def emit_or_drop(event: str, *args: Any, **kwargs: Any) -> Any:
+        if kwargs.get("namespace") != ADMIN_NAMESPACE:
+            return emit(event, *args, **kwargs)
+        try:
+            return emit(event, *args, **kwargs)
+        except DependencyDown:
+            return None  # the UI misses this report; the server carries on
+
+    sio.emit = emit_or_drop  # type: ignore[method-assign]
 
 
 def forget_refused_connects(sio: socketio.Server) -> None:
@@ -123,7 +148,7 @@ def forget_refused_connects(sio: socketio.Server) -> None:
         sio.manager._timestamps.pop(sid, None)  # type: ignore[attr-defined]
         when = datetime.now(UTC).isoformat()
         refused = (namespace, sid, "connection refused", when)
-        sio.emit("socket_disconnected", refused, namespace="/admin")
+        sio.emit("socket_disconnected", refused, namespace=ADMIN_NAMESPACE)
 
     def trigger(event: str, namespace: str, *args: Any) -> Any:
         if event != "connect":
