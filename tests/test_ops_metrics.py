@@ -15,8 +15,8 @@ from tests.live import (
     ServerFactory,
     SocketFactory,
     World,
+    build_world,
     connect_refusal,
-    login,
     publish_alerts,
     resume,
 )
@@ -160,13 +160,23 @@ def test_login_failures_are_counted_by_reason(
         timeout=10,
     )
     assert throttled.status_code == 429
-    msp = next(u for u in live.seed["users"] if u["role"] == "msp")
-    login(live.url, msp["email"], msp["password"])  # a success is no failure
+    world = build_world(live.url, live.seed)  # logs in: successes are no failures
+    gone = world.add_user(world.tenant_a["id"])
+    deleted = world.api(world.admin).delete(
+        f"/api/tenants/{world.tenant_a['id']}/users/{gone.id}"
+    )
+    assert deleted.status_code == 204
+    refused = requests.post(
+        live.url + "/api/auth/login",
+        json={"email": gone.email, "password": gone.password},
+        timeout=10,
+    )
+    assert refused.json()["error"]["code"] == "user_deactivated"
     families = scrape(live.url)
     failures = "switchboard_login_failures_total"
     assert value(families, failures, reason="invalid_credentials", **api) == 2
     assert value(families, failures, reason="rate_limited", **api) == 1
-    assert value(families, failures, reason="user_deactivated", **api) == 0
+    assert value(families, failures, reason="user_deactivated", **api) == 1
 
 
 def test_refused_connects_are_counted_by_code(world: World) -> None:
