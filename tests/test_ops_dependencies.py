@@ -6,6 +6,7 @@ under a live server whose probe runs every 0.3 s.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 
 import pytest
@@ -88,3 +89,40 @@ def test_with_the_admin_ui_on_clients_still_connect_while_redis_is_down(
     finally:
         client.disconnect()
     assert "Traceback" not in live.process.log()
+
+
+def test_a_repeated_queue_copy_is_counted_dropped_as_a_duplicate(
+    server_factory: Callable[..., LiveServer], redis_url: str
+) -> None:
+    """Two copies of one persisted event on the queue: delivered once, one dropped."""
+    import socketio
+
+    channel = f"sb-test-{uuid.uuid4().hex[:10]}"
+    live = server_factory(
+        {"MESSAGE_QUEUE_URL": redis_url, "MESSAGE_QUEUE_CHANNEL": channel}
+    )
+    world = build_world(live.url, live.seed)
+    client = SocketRecorder().connect(live.url, world.user_a.access_token)
+    counter = "switchboard_events_dropped_total"
+    duplicate = {"namespace": "/engagement", "reason": "duplicate"}
+    try:
+        client.wait_for("welcome")
+        assert value(scrape(live.url), counter, **duplicate) == 0
+        room = f"tenant:{world.tenant_a['id']}"
+        envelope = {
+            "id": 10**12,  # above anything persisted: delivered the first time
+            "type": "alert",
+            "namespace": "/engagement",
+            "tenant_id": world.tenant_a["id"],
+            "room": room,
+            "data": {"severity": "low", "title": "twice", "message": "on the queue"},
+            "timestamp": "2026-01-01T00:00:00Z",
+        }
+        queue = socketio.RedisManager(redis_url, channel=channel, write_only=True)
+        for _copy in range(2):
+            queue.emit("alert", envelope, namespace="/engagement", room=room)
+        client.wait_for("alert", lambda event: event["id"] == envelope["id"])
+        assert wait_for_value(live.url, counter, lambda v: v == 1, **duplicate) == 1
+        assert len(client.of("alert")) == 1
+    finally:
+        client.disconnect()
