@@ -26,6 +26,7 @@ from tests.live import (
     World,
     base_env,
     build_world,
+    connect_refusal,
     prepare_database,
 )
 from tests.ops_support import (
@@ -235,3 +236,26 @@ def test_a_refused_connect_is_reported_gone_not_left_listed(
         assert gone[0] == "/engagement" and gone[2] == "connection refused"
     finally:
         admin.disconnect()
+
+
+def test_production_mode_reports_counts_only_and_refuses_cleanly(
+    server_factory: ServerFactory,
+) -> None:
+    live = server_factory({**ADMIN_UI_ENV, "ADMIN_UI_MODE": "production"})
+    world = build_world(live.url, live.seed)
+    admin = AdminClient().connect(live.url, CREDENTIALS)
+    try:
+        (config,) = admin.wait_for("config")
+        assert "ALL_EVENTS" not in config["supportedFeatures"]
+        # A refused connect is refused as without the UI (no socket list to fix).
+        assert connect_refusal(live.url, {"token": "nope"})["message"] == (
+            "invalid_token"
+        )
+        client = SocketRecorder().connect(live.url, world.user_a.access_token)
+        client.wait_for("welcome")
+        client.disconnect()
+        admin.wait_for("server_stats")
+        assert "socket_connected" not in {name for name, _ in admin.events}
+    finally:
+        admin.disconnect()
+    assert "Traceback" not in live.process.log()

@@ -106,7 +106,8 @@ def init_admin_ui(app: Flask, sio: socketio.Server) -> None:
         server_id=metrics.process_id(),
         namespace=ADMIN_NAMESPACE,
     )
-    forget_refused_connects(sio)
+    if config["ADMIN_UI_MODE"] == "development":  # the mode that lists sockets
+        forget_refused_connects(sio)
     quiet_admin_reports(sio)
     app.register_blueprint(bp)
 
