@@ -88,7 +88,24 @@ def production_problems(settings: Mapping[str, Any]) -> list[str]:
             )
     if os.environ.get("PASSWORD_HASH_PROFILE") == "fast":
         problems.append("PASSWORD_HASH_PROFILE=fast is for tests only")
+    problems.extend(admin_ui_problems(settings))
     return problems
+
+
+# Shortest ADMIN_UI_PASSWORD production accepts (the UI's login is not throttled).
+ADMIN_UI_MIN_PASSWORD = 12
+
+
+def admin_ui_problems(settings: Mapping[str, Any]) -> list[str]:
+    """Why ADMIN_UI may not be on in production: missing or weak credentials."""
+    if not settings.get("ADMIN_UI"):
+        return []
+    if not (settings.get("ADMIN_UI_USERNAME") and settings.get("ADMIN_UI_PASSWORD")):
+        return ["ADMIN_UI=1 needs ADMIN_UI_USERNAME and ADMIN_UI_PASSWORD"]
+    if len(settings["ADMIN_UI_PASSWORD"]) < ADMIN_UI_MIN_PASSWORD:
+        shortest = ADMIN_UI_MIN_PASSWORD
+        return [f"ADMIN_UI_PASSWORD must be at least {shortest} characters"]
+    return []
 
 
 class Config:
@@ -195,6 +212,17 @@ class Config:
     AGENT_EVENT_MAX_STRING = _env_int("AGENT_EVENT_MAX_STRING", 4000)
     AGENT_EVENT_MAX_BYTES = _env_int("AGENT_EVENT_MAX_BYTES", 16384)
     SOCKETIO_CLIENT_DIST = os.environ.get("SOCKETIO_CLIENT_DIST") or None
+
+    # The Socket.IO Admin UI at /socketio-admin/ (docs/operations.md): never on
+    # without both credentials. Read-only by default: its "emit" would bypass
+    # the publisher (no id, no log, no tenant check).
+    ADMIN_UI = _env_bool("ADMIN_UI")
+    ADMIN_UI_USERNAME = os.environ.get("ADMIN_UI_USERNAME") or None
+    ADMIN_UI_PASSWORD = os.environ.get("ADMIN_UI_PASSWORD") or None
+    ADMIN_UI_MODE = os.environ.get("ADMIN_UI_MODE", "development")
+    ADMIN_UI_READ_ONLY = _env_bool("ADMIN_UI_READ_ONLY", True)
+    # Seconds between the database/Redis probes behind switchboard_dependency_up.
+    DEPENDENCY_PROBE_INTERVAL = _env_float("DEPENDENCY_PROBE_INTERVAL", 10.0)
 
     ENV_NAME = "base"
     TESTING = False

@@ -43,6 +43,7 @@ def create_app(config_name: str | None = None) -> Flask:
     register_blueprints(app)
     register_errorhandlers(app)
     register_sockets(app)
+    register_observability(app)
     register_commands(app)
     return app
 
@@ -104,6 +105,13 @@ def register_sockets(app: Flask) -> None:
     from webapp.realtime import init_socketio
 
     init_socketio(app)
+
+
+def register_observability(app: Flask) -> None:
+    """HTTP metrics, dependency probes and the Socket.IO Admin UI."""
+    from webapp.observability import init_observability
+
+    init_observability(app)
 
 
 def register_commands(app: Flask) -> None:

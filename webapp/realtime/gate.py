@@ -18,6 +18,8 @@ from typing import Any
 
 import socketio
 
+from webapp import metrics
+
 
 @dataclass
 class HeldConnection:
@@ -270,6 +272,7 @@ class QueueOrderedGate:
             if self.delivered is not None and not self.delivered.first_time(
                 payload["id"]
             ):
+                metrics.dropped(message.get("namespace"), "duplicate")
                 return
             self.delivered_through = max(self.delivered_through, payload["id"])
         message = dict(message)

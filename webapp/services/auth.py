@@ -10,6 +10,7 @@ from flask_jwt_extended import decode_token
 from flask_jwt_extended.exceptions import JWTExtendedException
 from sqlalchemy import func, select
 
+from webapp import metrics
 from webapp.auth.passwords import verify_password
 from webapp.auth.tokens import issue_access_token, issue_refresh_token
 from webapp.errors import Unauthorized, ValidationFailed
@@ -30,9 +31,11 @@ def login(email: str, password: str, address: str | None = None) -> dict[str, An
         or user is None
     ):
         login_throttle.record_failure(email, address)
+        metrics.login_failed("invalid_credentials")
         raise Unauthorized("wrong email or password", code="invalid_credentials")
     login_throttle.record_success(email, address)
     if not user.is_active:  # told only to whoever knows the password
+        metrics.login_failed("user_deactivated")
         raise Unauthorized("this user has been deactivated", code="user_deactivated")
     return {
         "access_token": issue_access_token(user),

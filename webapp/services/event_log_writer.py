@@ -65,6 +65,7 @@ class Ticket:
     done: threading.Event = field(default_factory=threading.Event)
     results: list[PublishResult] | None = None
     error: BaseException | None = None
+    received: float = field(default_factory=metrics.received_at)  # publish latency
 
     def finish(
         self, results: list[PublishResult] | None, error: BaseException | None = None
@@ -532,9 +533,11 @@ def _emit(staged_all: list[_Staged]) -> None:
     failed: dict[int, DependencyDown] = {}
     for _id, envelope, staged in owners:
         if id(staged) in failed:
+            metrics.dropped(envelope["namespace"], "emit_failed")
             continue
         try:
             emit_envelope(envelope)
+            metrics.observe_publish(envelope["namespace"], staged.ticket.received)
         except MessageQueueUnavailable as exc:
             failed[id(staged)] = exc
             # The queue is down: do not wait a timeout per remaining event.
@@ -548,6 +551,7 @@ def _emit(staged_all: list[_Staged]) -> None:
         except Exception as exc:
             # Anything else fails this caller only: the others' events still go out.
             logger.error("event %s was persisted but not emitted: %r", _id, exc)
+            metrics.dropped(envelope["namespace"], "emit_failed")
             failed[id(staged)] = DependencyDown(
                 f"event {_id} was persisted but could not be emitted;"
                 " clients get it on replay",

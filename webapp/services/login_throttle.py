@@ -15,6 +15,7 @@ from typing import Protocol
 
 from flask import Flask, current_app
 
+from webapp import metrics
 from webapp.errors import RateLimited
 
 logger = logging.getLogger(__name__)
@@ -126,6 +127,7 @@ def check_allowed(email: str, address: str | None) -> None:
         return
     if failures >= limit:
         window = current_app.config["LOGIN_FAILURE_WINDOW"]
+        metrics.login_failed("rate_limited")
         raise RateLimited(
             f"too many failed logins; try again within {window} s",
             details={"retry_after": window},

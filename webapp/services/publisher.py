@@ -243,6 +243,7 @@ def publish_to_room(
         raise ValueError("only volatile events may skip a connection")
     result = PublishResult(_volatile_envelope(request))
     emit_envelope(result.envelope, skip_sid=skip_sid)
+    metrics.observe_publish(result.envelope["namespace"], metrics.received_at())
     return result
 
 
@@ -280,6 +281,7 @@ def deliver_many(requests: list[PublishRequest]) -> list[PublishResult]:
     for request, result in zip(requests, results, strict=True):
         if not request.event_type.persisted:
             emit_envelope(result.envelope)
+            metrics.observe_publish(result.envelope["namespace"], metrics.received_at())
     return results
 
 
@@ -318,6 +320,7 @@ def emit_envelope(envelope: dict[str, Any], skip_sid: str | None = None) -> None
             skip_sid=skip_sid,
         )
     except MessageQueueUnavailable as exc:
+        metrics.dropped(envelope["namespace"], "emit_failed")
         health = message_queue.queue_health()
         if health is not None:
             health.mark_down()

@@ -177,6 +177,7 @@ def replay_rooms(
     sid: str, namespace: str, rooms: list[str], last_event_id: int
 ) -> dict[str, Any]:
     """Send missed events of ``rooms`` to ``sid`` in id order, then open its gate."""
+    started = time.perf_counter()  # for the replay duration metric
     manager = get_socketio().manager
     plan = plan_replay(namespace, rooms, last_event_id)
     sent = 0
@@ -211,7 +212,7 @@ def replay_rooms(
                 break  # the connection went away
 
     cursor = max(cursor, open_gate(sid, namespace))
-    metrics.EVENTS_REPLAYED.labels(namespace).inc(sent)
+    metrics.replayed(namespace, sent, started)
     summary: dict[str, Any] = {
         "count": sent,
         "last_event_id": cursor if plan.recoverable else last_event_id,
