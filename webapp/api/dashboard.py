@@ -5,9 +5,15 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from flask import Blueprint, request
-from pydantic import Field
 
-from webapp.api.schemas import Body, Id, int_arg, parse_body
+from webapp.api.schemas import (
+    AlertBody,
+    AlertStatusBody,
+    InterventionBody,
+    InterventionStatusBody,
+    int_arg,
+    parse_body,
+)
 from webapp.auth.guards import authenticated, current_identity
 from webapp.errors import ValidationFailed
 from webapp.models.alert import ALERT_STATUSES
@@ -17,29 +23,6 @@ from webapp.services import alerts, analytics, interventions
 bp = Blueprint("dashboard", __name__, url_prefix="/api/dashboard")
 
 Severity = Literal["info", "low", "medium", "high", "critical"]
-
-
-class AlertBody(Body):
-    severity: Severity = "info"
-    title: str = Field(min_length=1, max_length=200)
-    message: str = Field(default="", max_length=4000)
-    tenant_id: Id | None = None
-
-
-class AlertStatusBody(Body):
-    status: Literal["acknowledged", "resolved"]
-
-
-class InterventionBody(Body):
-    title: str = Field(min_length=1, max_length=200)
-    description: str = Field(default="", max_length=4000)
-    assignee: str = Field(default="", max_length=200)
-    alert_id: Id | None = None
-    tenant_id: Id | None = None
-
-
-class InterventionStatusBody(Body):
-    status: Literal["open", "in_progress", "done"]
 
 
 def _status_arg(allowed: tuple[str, ...]) -> str | None:

@@ -5,9 +5,15 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from flask import Blueprint, request
-from pydantic import Field, model_validator
 
-from webapp.api.schemas import Body, Id, int_arg, parse_body
+from webapp.api.schemas import (
+    EngagementAlertBody,
+    EngagementBody,
+    EngagementPatch,
+    InteractionBody,
+    int_arg,
+    parse_body,
+)
 from webapp.auth.guards import authenticated, current_identity
 from webapp.errors import ValidationFailed
 from webapp.services import engagements as engagement_service
@@ -15,34 +21,6 @@ from webapp.services import engagements as engagement_service
 bp = Blueprint("engagements", __name__)
 
 Status = Literal["active", "paused"]
-
-
-class EngagementBody(Body):
-    client_tenant_id: Id
-    title: str = Field(min_length=1, max_length=200)
-    status: Status = "active"
-
-
-class EngagementPatch(Body):
-    title: str | None = Field(default=None, min_length=1, max_length=200)
-    status: Status | None = None
-
-    @model_validator(mode="after")
-    def _something_to_change(self) -> EngagementPatch:
-        if self.title is None and self.status is None:
-            raise ValueError("give title or status")
-        return self
-
-
-class InteractionBody(Body):
-    kind: str = Field(pattern=r"^[a-z][a-z0-9_]{0,63}$")
-
-
-class AlertBody(Body):
-    severity: Literal["info", "low", "medium", "high", "critical"] = "info"
-    title: str = Field(min_length=1, max_length=200)
-    message: str = Field(default="", max_length=4000)
-    msp_only: bool = False
 
 
 @bp.post("/api/engagements")
@@ -111,7 +89,7 @@ def record_interaction(engagement_id: int) -> dict[str, Any]:
 @authenticated(allow_api_key=True)
 def raise_alert(engagement_id: int) -> tuple[dict[str, Any], int]:
     """Alert the client tenant, or the MSP's staff only with ``msp_only``."""
-    body = parse_body(AlertBody)
+    body = parse_body(EngagementAlertBody)
     alert = body.model_dump(exclude={"msp_only"})
     result = engagement_service.raise_alert(
         current_identity(), engagement_id, alert, body.msp_only

@@ -1,13 +1,32 @@
-"""Request bodies, validated with pydantic; one place for the REST input shapes."""
+"""Every REST input shape (bodies and query strings), validated with pydantic.
+
+One place: the views validate with these models and ``api/openapi.py`` documents the
+same models, so the OpenAPI document cannot drift from what is checked.
+"""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any, Literal, TypeVar
 
 from flask import request
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    RootModel,
+    ValidationError,
+    model_validator,
+)
 
 from webapp.errors import ValidationFailed, pydantic_details
+from webapp.events import (
+    AgentEventType,
+    BoundingBox,
+    CameraState,
+    GpuReading,
+    SecuritySeverity,
+)
 from webapp.input_guard import MAX_ID
 
 M = TypeVar("M", bound=BaseModel)
@@ -50,6 +69,167 @@ class PublishBody(Body):
     data: dict[str, Any]
     target: dict[str, Any]
     idempotency_key: str | None = Field(default=None, min_length=1, max_length=128)
+
+
+class LogoutBody(Body):
+    refresh_token: str | None = None
+
+
+class PublishBatchBody(RootModel[list[PublishBody] | dict[str, list[PublishBody]]]):
+    """A list of publish requests, or ``{"events": [...]}``."""
+
+
+# ----------------------------------------------------------------- engagements
+EngagementStatus = Literal["active", "paused"]
+Severity = Literal["info", "low", "medium", "high", "critical"]
+
+
+class EngagementBody(Body):
+    client_tenant_id: Id
+    title: str = Field(min_length=1, max_length=200)
+    status: EngagementStatus = "active"
+
+
+class EngagementPatch(Body):
+    title: str | None = Field(default=None, min_length=1, max_length=200)
+    status: EngagementStatus | None = None
+
+    @model_validator(mode="after")
+    def _something_to_change(self) -> EngagementPatch:
+        if self.title is None and self.status is None:
+            raise ValueError("give title or status")
+        return self
+
+
+class InteractionBody(Body):
+    kind: str = Field(pattern=r"^[a-z][a-z0-9_]{0,63}$")
+
+
+class EngagementAlertBody(Body):
+    severity: Severity = "info"
+    title: str = Field(min_length=1, max_length=200)
+    message: str = Field(default="", max_length=4000)
+    msp_only: bool = False
+
+
+# -------------------------------------------------------------------- sessions
+class SessionBody(Body):
+    title: str = Field(min_length=1, max_length=200)
+    tenant_id: Id | None = None
+    engagement_id: Id | None = None
+
+
+# ------------------------------------------------------------------- dashboard
+class AlertBody(Body):
+    severity: Severity = "info"
+    title: str = Field(min_length=1, max_length=200)
+    message: str = Field(default="", max_length=4000)
+    tenant_id: Id | None = None
+
+
+class AlertStatusBody(Body):
+    status: Literal["acknowledged", "resolved"]
+
+
+class InterventionBody(Body):
+    title: str = Field(min_length=1, max_length=200)
+    description: str = Field(default="", max_length=4000)
+    assignee: str = Field(default="", max_length=200)
+    alert_id: Id | None = None
+    tenant_id: Id | None = None
+
+
+class InterventionStatusBody(Body):
+    status: Literal["open", "in_progress", "done"]
+
+
+# ------------------------------------------------------ system, security, agents
+CAMERA_ID = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"
+
+
+class GpuStatsBody(Body):
+    gpus: list[GpuReading] = Field(min_length=1, max_length=64)
+    tenant_id: Id | None = None
+
+
+class CameraStatusBody(Body):
+    status: CameraState
+    detail: str | None = Field(default=None, max_length=1000)
+    tenant_id: Id | None = None
+
+
+class CameraPath(Body):
+    camera_id: str = Field(pattern=CAMERA_ID)
+
+
+class SecurityEventBody(Body):
+    severity: SecuritySeverity
+    summary: str = Field(min_length=1, max_length=2000)
+    source: str = Field(min_length=1, max_length=200)
+    camera_id: str | None = Field(default=None, min_length=1, max_length=128)
+    occurred_at: datetime | None = None
+    tenant_id: Id | None = None
+
+
+class DetectionBody(Body):
+    event_id: Id
+    label: str = Field(min_length=1, max_length=200)
+    confidence: float = Field(ge=0.0, le=1.0)
+    bbox: BoundingBox | None = None
+
+
+class AgentRunBody(Body):
+    user_id: Id
+    name: str = Field(default="", max_length=200)
+
+
+class AgentEventBody(Body):
+    type: AgentEventType
+    data: dict[str, Any] = Field(default_factory=dict)
+
+
+# --------------------------------------------------------------- query strings
+# The views read these with ``int_arg`` and friends (same bounds); the models
+# describe them in the OpenAPI document. Every argument is optional.
+class Query(BaseModel):
+    """Query arguments: unknown ones are ignored, as the views ignore them."""
+
+
+class EventsQuery(Query):
+    namespace: str | None = None
+    room: str | None = None
+    type: str | None = None
+    since_id: int | None = Field(default=None, ge=0, le=MAX_ID)
+    since: datetime | None = None
+    severity: str | None = None
+    limit: int | None = Field(default=None, ge=1, le=MAX_ID)
+    tenant_id: Id | None = None
+
+
+class EngagementsQuery(Query):
+    status: Literal["active", "paused", "archived"] | None = None
+    client_tenant_id: int | None = Field(default=None, ge=0, le=MAX_ID)
+
+
+class SessionsQuery(Query):
+    tenant_id: int | None = Field(default=None, ge=0, le=MAX_ID)
+    engagement_id: int | None = Field(default=None, ge=0, le=MAX_ID)
+
+
+class AlertsQuery(Query):
+    status: Literal["open", "acknowledged", "resolved"] | None = None
+    tenant_id: Id | None = None
+    limit: int | None = Field(default=None, ge=1, le=MAX_ID)
+
+
+class InterventionsQuery(Query):
+    status: Literal["open", "in_progress", "done"] | None = None
+    tenant_id: Id | None = None
+    limit: int | None = Field(default=None, ge=1, le=MAX_ID)
+
+
+class TenantQuery(Query):
+    tenant_id: Id | None = None
 
 
 def parse_body(model: type[M], payload: Any = None) -> M:

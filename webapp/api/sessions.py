@@ -5,19 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint
-from pydantic import Field
 
-from webapp.api.schemas import Body, Id, int_arg, parse_body
+from webapp.api.schemas import SessionBody, int_arg, parse_body
 from webapp.auth.guards import authenticated, current_identity
 from webapp.services import sessions as session_service
 
 bp = Blueprint("sessions", __name__)
-
-
-class SessionBody(Body):
-    title: str = Field(min_length=1, max_length=200)
-    tenant_id: Id | None = None
-    engagement_id: Id | None = None
 
 
 @bp.post("/api/sessions")

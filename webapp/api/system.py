@@ -5,31 +5,19 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, request
-from pydantic import Field
 
-from webapp.api.schemas import Body, Id, int_arg, parse_body
+from webapp.api.schemas import (
+    CameraPath,
+    CameraStatusBody,
+    GpuStatsBody,
+    int_arg,
+    parse_body,
+)
 from webapp.auth.guards import authenticated, current_identity
-from webapp.events import PUBLISHERS, CameraState, GpuReading
+from webapp.events import PUBLISHERS
 from webapp.services import system_state
 
 bp = Blueprint("system", __name__)
-
-CAMERA_ID = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"
-
-
-class GpuStatsBody(Body):
-    gpus: list[GpuReading] = Field(min_length=1, max_length=64)
-    tenant_id: Id | None = None
-
-
-class CameraStatusBody(Body):
-    status: CameraState
-    detail: str | None = Field(default=None, max_length=1000)
-    tenant_id: Id | None = None
-
-
-class CameraPath(Body):
-    camera_id: str = Field(pattern=CAMERA_ID)
 
 
 @bp.post("/api/system/gpu-stats")
