@@ -166,7 +166,7 @@ OPERATIONS: dict[str, Operation] = {
 
 # Statuses only some operations answer, beyond ``Operation.errors``.
 EXTRA_ERRORS: dict[str, dict[int, type[BaseModel]]] = {
-    "auth.login": {429: out.ErrorResponse},
+    "auth.login": {401: out.ErrorResponse, 429: out.ErrorResponse},
     "ops.ready": {503: out.Ready},  # readiness answers its own shape when down
 }
 
