@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 export FLASK_APP := webapp
 
-.PHONY: run test lint install install-dev node browser db seed bench clean
+.PHONY: run test fuzz lint install install-dev node browser db seed bench clean
 
 $(BIN)/activate: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,12 @@ run: install node seed
 
 test: install node browser
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# schemathesis on every REST operation of /openapi.json against a live server, with
+# many more examples per operation than `make test` (8); FUZZ_EXAMPLES=1000 for more.
+FUZZ_EXAMPLES ?= 200
+fuzz: install
+	OPENAPI_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/python -m pytest tests/test_openapi_fuzz.py $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check .
