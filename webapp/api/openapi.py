@@ -253,7 +253,8 @@ def _tidy_parameters(spec: dict[str, Any]) -> None:
     """Parameters as the server reads them.
 
     Path ids are 1..2**63-1 (``IdConverter``), where spectree only knows "integer";
-    an optional query argument is absent rather than ``null``.
+    a camera id has the pattern ``CameraPath`` checks; an optional query argument is
+    absent rather than ``null``.
     """
     for item in spec["paths"].values():
         for operation in item.values():
@@ -261,6 +262,8 @@ def _tidy_parameters(spec: dict[str, Any]) -> None:
                 schema = parameter["schema"]
                 if parameter["in"] == "path" and schema.get("type") == "integer":
                     schema.update(format="int64", minimum=1, maximum=MAX_ID)
+                if parameter["in"] == "path" and parameter["name"] == "camera_id":
+                    schema.update(pattern=inp.CAMERA_ID)
                 if parameter["in"] == "query":
                     parameter["schema"] = _without_null(schema)
 

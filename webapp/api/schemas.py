@@ -6,6 +6,7 @@ same models, so the OpenAPI document cannot drift from what is checked.
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Annotated, Any, Literal, TypeVar
 
@@ -75,8 +76,17 @@ class LogoutBody(Body):
     refresh_token: str | None = None
 
 
-class PublishBatchBody(RootModel[list[PublishBody] | dict[str, list[PublishBody]]]):
-    """A list of publish requests, or ``{"events": [...]}``."""
+PublishItems = Annotated[list[PublishBody], Field(min_length=1)]
+
+
+class PublishEvents(BaseModel):
+    """``{"events": [...]}``: other keys are ignored."""
+
+    events: PublishItems
+
+
+class PublishBatchBody(RootModel[PublishItems | PublishEvents]):
+    """A non-empty list of publish requests, or ``{"events": [...]}``."""
 
 
 # ----------------------------------------------------------------- engagements
@@ -91,6 +101,9 @@ class EngagementBody(Body):
 
 
 class EngagementPatch(Body):
+    # The validator below, in the document: an empty patch is refused.
+    model_config = ConfigDict(json_schema_extra={"minProperties": 1})
+
     title: str | None = Field(default=None, min_length=1, max_length=200)
     status: EngagementStatus | None = None
 
@@ -239,7 +252,9 @@ def parse_body(model: type[M], payload: Any = None) -> M:
     if payload is None:
         raise ValidationFailed("the body must be JSON", code="invalid_json")
     try:
-        return model.model_validate(payload)
+        # Strict, with JSON's types: pydantic's lax mode would take `false` for a
+        # number, `0` for a time and `"2"` for an id (schemathesis found them stored).
+        return model.model_validate_json(json.dumps(payload), strict=True)
     except ValidationError as exc:
         raise ValidationFailed(
             "the request is not valid", details=pydantic_details(exc)
