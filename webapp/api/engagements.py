@@ -2,25 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
-from flask import Blueprint, request
+from flask import Blueprint
 
 from webapp.api.schemas import (
     EngagementAlertBody,
     EngagementBody,
     EngagementPatch,
+    EngagementsQuery,
     InteractionBody,
-    int_arg,
     parse_body,
+    parse_query,
 )
 from webapp.auth.guards import authenticated, current_identity
-from webapp.errors import ValidationFailed
 from webapp.services import engagements as engagement_service
 
 bp = Blueprint("engagements", __name__)
-
-Status = Literal["active", "paused"]
 
 
 @bp.post("/api/engagements")
@@ -38,13 +36,10 @@ def create_engagement() -> tuple[dict[str, Any], int]:
 @authenticated(allow_api_key=True)
 def list_engagements() -> dict[str, Any]:
     """Engagements the caller may see (``?status=``, ``?client_tenant_id=``)."""
-    status = request.args.get("status") or None
-    if status not in (None, "active", "paused", "archived"):
-        raise ValidationFailed(
-            "status must be active, paused or archived", details=[{"field": "status"}]
-        )
-    client = int_arg("client_tenant_id", 0, minimum=0) or None
-    found = engagement_service.list_engagements(current_identity(), status, client)
+    query = parse_query(EngagementsQuery)
+    found = engagement_service.list_engagements(
+        current_identity(), query.status, query.client_tenant_id or None
+    )
     return {"engagements": [e.to_dict() for e in found]}
 
 

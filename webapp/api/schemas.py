@@ -7,7 +7,7 @@ same models, so the OpenAPI document cannot drift from what is checked.
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal, TypeVar
 
 from flask import request
@@ -17,6 +17,7 @@ from pydantic import (
     Field,
     RootModel,
     ValidationError,
+    field_validator,
     model_validator,
 )
 
@@ -31,6 +32,7 @@ from webapp.events import (
 from webapp.input_guard import MAX_ID
 
 M = TypeVar("M", bound=BaseModel)
+Q = TypeVar("Q", bound="Query")
 
 # An id field: a larger number names no row and would overflow the database driver.
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
@@ -202,47 +204,70 @@ class AgentEventBody(Body):
 
 
 # --------------------------------------------------------------- query strings
-# The views read these with ``int_arg`` and friends (same bounds); the models
-# describe them in the OpenAPI document. Every argument is optional.
 class Query(BaseModel):
-    """Query arguments: unknown ones are ignored, as the views ignore them."""
+    """Query arguments: unknown ones are ignored; an empty one counts as absent."""
 
 
 class EventsQuery(Query):
     namespace: str | None = None
     room: str | None = None
     type: str | None = None
-    since_id: int | None = Field(default=None, ge=0, le=MAX_ID)
-    since: datetime | None = None
+    since_id: int = Field(default=0, ge=0, le=MAX_ID)
+    since: datetime | None = Field(default=None, description="ISO 8601; naive is UTC")
     severity: str | None = None
-    limit: int | None = Field(default=None, ge=1, le=MAX_ID)
+    limit: int = Field(default=100, ge=1, le=MAX_ID)
     tenant_id: Id | None = None
+
+    @field_validator("since", mode="before")
+    @classmethod
+    def _iso_time(cls, value: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        try:
+            # An unescaped "+" of an offset arrives as a space in a query string.
+            parsed = datetime.fromisoformat(value.replace(" ", "+"))
+        except ValueError:
+            raise ValueError("not an ISO 8601 time") from None
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=UTC)
+        return parsed.astimezone(UTC)
 
 
 class EngagementsQuery(Query):
     status: Literal["active", "paused", "archived"] | None = None
-    client_tenant_id: int | None = Field(default=None, ge=0, le=MAX_ID)
+    client_tenant_id: int = Field(default=0, ge=0, le=MAX_ID, description="0: any")
 
 
 class SessionsQuery(Query):
-    tenant_id: int | None = Field(default=None, ge=0, le=MAX_ID)
-    engagement_id: int | None = Field(default=None, ge=0, le=MAX_ID)
+    tenant_id: int = Field(default=0, ge=0, le=MAX_ID, description="0: any")
+    engagement_id: int = Field(default=0, ge=0, le=MAX_ID, description="0: any")
 
 
 class AlertsQuery(Query):
-    status: Literal["open", "acknowledged", "resolved"] | None = None
+    status: Literal["open", "acknowledged", "resolved"] | None = None  # ALERT_STATUSES
     tenant_id: Id | None = None
-    limit: int | None = Field(default=None, ge=1, le=MAX_ID)
+    limit: int = Field(default=100, ge=1, le=MAX_ID, description="at most 500 apply")
 
 
 class InterventionsQuery(Query):
     status: Literal["open", "in_progress", "done"] | None = None
     tenant_id: Id | None = None
-    limit: int | None = Field(default=None, ge=1, le=MAX_ID)
+    limit: int = Field(default=100, ge=1, le=MAX_ID, description="at most 500 apply")
 
 
 class TenantQuery(Query):
     tenant_id: Id | None = None
+
+
+def parse_query(model: type[Q]) -> Q:
+    """Validate the query string against ``model`` (empty values count as absent)."""
+    args = {name: value for name, value in request.args.items() if value != ""}
+    try:
+        return model.model_validate(args)
+    except ValidationError as exc:
+        raise ValidationFailed(
+            "the query string is not valid", details=pydantic_details(exc, "query")
+        ) from exc
 
 
 def parse_body(model: type[M], payload: Any = None) -> M:
@@ -259,22 +284,3 @@ def parse_body(model: type[M], payload: Any = None) -> M:
         raise ValidationFailed(
             "the request is not valid", details=pydantic_details(exc)
         ) from exc
-
-
-def int_arg(name: str, default: int, minimum: int = 0, maximum: int = MAX_ID) -> int:
-    """An integer query argument within ``minimum..maximum``, or a 400 naming it."""
-    raw = request.args.get(name)
-    if raw in (None, ""):
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ValidationFailed(
-            f"{name} must be an integer", details=[{"field": name}]
-        ) from None
-    if not minimum <= value <= maximum:
-        raise ValidationFailed(
-            f"{name} must be between {minimum} and {maximum}",
-            details=[{"field": name, "message": "out of range"}],
-        )
-    return value

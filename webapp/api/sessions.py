@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import Blueprint
 
-from webapp.api.schemas import SessionBody, int_arg, parse_body
+from webapp.api.schemas import SessionBody, SessionsQuery, parse_body, parse_query
 from webapp.auth.guards import authenticated, current_identity
 from webapp.services import sessions as session_service
 
@@ -28,10 +28,9 @@ def create_session() -> tuple[dict[str, Any], int]:
 @authenticated(allow_api_key=True)
 def list_sessions() -> dict[str, Any]:
     """Sessions the caller may see (``?tenant_id=``, ``?engagement_id=``)."""
+    query = parse_query(SessionsQuery)
     found = session_service.list_sessions(
-        current_identity(),
-        int_arg("tenant_id", 0) or None,
-        int_arg("engagement_id", 0) or None,
+        current_identity(), query.tenant_id or None, query.engagement_id or None
     )
     return {"sessions": [session_service.describe_session(s) for s in found]}
 

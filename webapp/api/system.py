@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, request
+from flask import Blueprint
 
 from webapp.api.schemas import (
     CameraPath,
     CameraStatusBody,
     GpuStatsBody,
-    int_arg,
+    TenantQuery,
     parse_body,
+    parse_query,
 )
 from webapp.auth.guards import authenticated, current_identity
 from webapp.events import PUBLISHERS
@@ -46,6 +47,5 @@ def set_camera_status(camera_id: str) -> dict[str, Any]:
 @authenticated(allow_api_key=True)
 def status() -> dict[str, Any]:
     """The same ``{gpus, cameras}`` snapshot a /system connection gets."""
-    given = bool(request.args.get("tenant_id"))
-    tenant_id = int_arg("tenant_id", 0, minimum=1) if given else None
-    return system_state.snapshot_for(current_identity(), tenant_id)
+    query = parse_query(TenantQuery)
+    return system_state.snapshot_for(current_identity(), query.tenant_id)
