@@ -57,7 +57,6 @@ class Operation:
     json: type[BaseModel] | None = None
     query: type[BaseModel] | None = None
     conflicts: bool = False
-    tag: str = ""
 
     def errors(self) -> list[int]:
         """Every error status this operation can answer."""
@@ -71,97 +70,101 @@ class Operation:
         return sorted(codes)
 
 
-def _op(ok: tuple[int, type[BaseModel] | None], **kwargs: Any) -> Operation:
-    return Operation(ok=ok, **kwargs)
-
-
 OPERATIONS: dict[str, Operation] = {
     # auth
-    "auth.login": _op((200, out.Tokens), auth="public", json=inp.LoginBody),
-    "auth.refresh": _op((200, out.AccessToken), auth="refresh"),
-    "auth.logout": _op((204, None), auth="user", json=inp.LogoutBody),
-    "auth.me": _op((200, out.Me), auth="user"),
+    "auth.login": Operation((200, out.Tokens), auth="public", json=inp.LoginBody),
+    "auth.refresh": Operation((200, out.AccessToken), auth="refresh"),
+    "auth.logout": Operation((204, None), auth="user", json=inp.LogoutBody),
+    "auth.me": Operation((200, out.Me), auth="user"),
     # tenants, users, keys
-    "tenants.create_tenant": _op(
+    "tenants.create_tenant": Operation(
         (201, out.Tenant), auth="user", json=inp.TenantBody, conflicts=True
     ),
-    "tenants.list_tenants": _op((200, out.Tenants), auth="user"),
-    "tenants.create_user": _op(
+    "tenants.list_tenants": Operation((200, out.Tenants), auth="user"),
+    "tenants.create_user": Operation(
         (201, out.User), auth="user", json=inp.UserBody, conflicts=True
     ),
-    "users.deactivate_user": _op((204, None), auth="user", conflicts=True),
-    "tenants.create_api_key": _op(
+    "users.deactivate_user": Operation((204, None), auth="user", conflicts=True),
+    "tenants.create_api_key": Operation(
         (201, out.NewApiKey), auth="user", json=inp.ApiKeyBody
     ),
-    "tenants.list_api_keys": _op((200, out.ApiKeys), auth="user"),
-    "tenants.revoke_api_key": _op((204, None), auth="user"),
+    "tenants.list_api_keys": Operation((200, out.ApiKeys), auth="user"),
+    "tenants.revoke_api_key": Operation((204, None), auth="user"),
     # publish and history
-    "publish.publish": _op((202, out.Published), json=inp.PublishBody, conflicts=True),
-    "publish.publish_batch": _op(
+    "publish.publish": Operation(
+        (202, out.Published), json=inp.PublishBody, conflicts=True
+    ),
+    "publish.publish_batch": Operation(
         (202, out.PublishedBatch), json=inp.PublishBatchBody, conflicts=True
     ),
-    "history.list_events": _op((200, out.Events), query=inp.EventsQuery),
+    "history.list_events": Operation((200, out.Events), query=inp.EventsQuery),
     # engagements and sessions
-    "engagements.create_engagement": _op(
+    "engagements.create_engagement": Operation(
         (201, out.Engagement), json=inp.EngagementBody, conflicts=True
     ),
-    "engagements.list_engagements": _op(
+    "engagements.list_engagements": Operation(
         (200, out.Engagements), query=inp.EngagementsQuery
     ),
-    "engagements.get_engagement": _op((200, out.Engagement)),
-    "engagements.update_engagement": _op(
+    "engagements.get_engagement": Operation((200, out.Engagement)),
+    "engagements.update_engagement": Operation(
         (200, out.Engagement), json=inp.EngagementPatch, conflicts=True
     ),
-    "engagements.archive_engagement": _op((200, out.Engagement)),
-    "engagements.record_interaction": _op(
+    "engagements.archive_engagement": Operation((200, out.Engagement)),
+    "engagements.record_interaction": Operation(
         (200, out.Counters), json=inp.InteractionBody, conflicts=True
     ),
-    "engagements.raise_alert": _op(
+    "engagements.raise_alert": Operation(
         (202, out.Published), json=inp.EngagementAlertBody, conflicts=True
     ),
-    "sessions.create_session": _op(
+    "sessions.create_session": Operation(
         (201, out.Session), json=inp.SessionBody, conflicts=True
     ),
-    "sessions.list_sessions": _op((200, out.Sessions), query=inp.SessionsQuery),
-    "sessions.get_session": _op((200, out.Session)),
+    "sessions.list_sessions": Operation((200, out.Sessions), query=inp.SessionsQuery),
+    "sessions.get_session": Operation((200, out.Session)),
     # dashboard
-    "dashboard.list_alerts": _op((200, out.Alerts), query=inp.AlertsQuery),
-    "dashboard.create_alert": _op((201, out.Alert), json=inp.AlertBody),
-    "dashboard.get_alert": _op((200, out.Alert)),
-    "dashboard.update_alert": _op(
+    "dashboard.list_alerts": Operation((200, out.Alerts), query=inp.AlertsQuery),
+    "dashboard.create_alert": Operation((201, out.Alert), json=inp.AlertBody),
+    "dashboard.get_alert": Operation((200, out.Alert)),
+    "dashboard.update_alert": Operation(
         (200, out.Alert), json=inp.AlertStatusBody, conflicts=True
     ),
-    "dashboard.acknowledge_alert": _op((200, out.Alert), conflicts=True),
-    "dashboard.resolve_alert": _op((200, out.Alert), conflicts=True),
-    "dashboard.list_interventions": _op(
+    "dashboard.acknowledge_alert": Operation((200, out.Alert), conflicts=True),
+    "dashboard.resolve_alert": Operation((200, out.Alert), conflicts=True),
+    "dashboard.list_interventions": Operation(
         (200, out.Interventions), query=inp.InterventionsQuery
     ),
-    "dashboard.create_intervention": _op(
+    "dashboard.create_intervention": Operation(
         (201, out.Intervention), json=inp.InterventionBody
     ),
-    "dashboard.get_intervention": _op((200, out.Intervention)),
-    "dashboard.update_intervention": _op(
+    "dashboard.get_intervention": Operation((200, out.Intervention)),
+    "dashboard.update_intervention": Operation(
         (200, out.Intervention), json=inp.InterventionStatusBody, conflicts=True
     ),
-    "dashboard.get_analytics": _op((200, out.Analytics)),
+    "dashboard.get_analytics": Operation((200, out.Analytics)),
     # system, security, agent runs
-    "system.report_gpu_stats": _op((202, out.GpuStatsAccepted), json=inp.GpuStatsBody),
-    "system.set_camera_status": _op((200, out.CameraChange), json=inp.CameraStatusBody),
-    "system.status": _op((200, out.SystemStatus), query=inp.TenantQuery),
-    "security.create_security_event": _op(
+    "system.report_gpu_stats": Operation(
+        (202, out.GpuStatsAccepted), json=inp.GpuStatsBody
+    ),
+    "system.set_camera_status": Operation(
+        (200, out.CameraChange), json=inp.CameraStatusBody
+    ),
+    "system.status": Operation((200, out.SystemStatus), query=inp.TenantQuery),
+    "security.create_security_event": Operation(
         (201, out.SecurityEvent), json=inp.SecurityEventBody
     ),
-    "security.create_detection": _op((201, out.DetectionOut), json=inp.DetectionBody),
-    "agent_runs.start_run": _op((201, out.AgentRun), json=inp.AgentRunBody),
-    "agent_runs.get_run": _op((200, out.AgentRun)),
-    "agent_runs.post_event": _op(
+    "security.create_detection": Operation(
+        (201, out.DetectionOut), json=inp.DetectionBody
+    ),
+    "agent_runs.start_run": Operation((201, out.AgentRun), json=inp.AgentRunBody),
+    "agent_runs.get_run": Operation((200, out.AgentRun)),
+    "agent_runs.post_event": Operation(
         (202, out.AgentEventAccepted), json=inp.AgentEventBody, conflicts=True
     ),
     # operations
-    "ops.health": _op((200, out.Health), auth="public"),
-    "ops.ready": _op((200, out.Ready), auth="public"),
-    "ops.ws_status": _op((200, out.WsStatus), auth="public"),
-    "ops.ws_stats": _op((200, out.WsStats), auth="user"),
+    "ops.health": Operation((200, out.Health), auth="public"),
+    "ops.ready": Operation((200, out.Ready), auth="public"),
+    "ops.ws_status": Operation((200, out.WsStatus), auth="public"),
+    "ops.ws_stats": Operation((200, out.WsStats), auth="user"),
 }
 
 # Statuses only some operations answer, beyond ``Operation.errors``.
@@ -182,7 +185,7 @@ def new_spectree() -> SpecTree:
         description="Generated from the request and response models "
         "(webapp/api/schemas.py, webapp/api/responses.py). Errors are always "
         '{"error": {"code", "message", "details"?}}. The Socket.IO protocol is '
-        "described separately.",
+        "described in docs/protocol.md.",
         page_templates={},  # no spectree pages: /docs serves Swagger UI from npm
         validation_error_status=400,
         # Plain class names: generated clients name their types after them.
@@ -224,7 +227,7 @@ def document_routes(app: Flask) -> None:
         view = app.view_functions.get(endpoint)
         if view is None:
             continue
-        tag = operation.tag or endpoint.split(".", 1)[0]
+        tag = endpoint.split(".", 1)[0]  # the blueprint
         decorate = api.validate(
             json=operation.json,
             query=operation.query,
