@@ -28,7 +28,10 @@ class ErrorDetail(Out):
 
 
 class ErrorObject(BaseModel):
-    code: str = Field(description="snake_case error code (docs/architecture.md §5)")
+    code: str = Field(
+        pattern=r"^[a-z][a-z0-9_]*$",
+        description="snake_case error code (docs/architecture.md §5)",
+    )
     message: str
     details: Any = Field(
         default=None,
