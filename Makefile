@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 export FLASK_APP := webapp
 
-.PHONY: run test lint install install-dev node browser db seed bench clean screenshots
+.PHONY: run test fuzz lint install install-dev node browser db seed bench clean screenshots
 
 $(BIN)/activate: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -49,6 +49,12 @@ test: install node browser
 # with a day of activity, Chromium signed in as each role).
 screenshots: install node browser
 	$(BIN)/python docs/screenshots/capture.py
+
+# schemathesis on every REST operation of /openapi.json against a live server, with
+# many more examples per operation than `make test` (8); FUZZ_EXAMPLES=1000 for more.
+FUZZ_EXAMPLES ?= 200
+fuzz: install
+	OPENAPI_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/python -m pytest tests/test_openapi_fuzz.py $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check .

@@ -7,6 +7,7 @@ from flask import Flask
 from webapp import views
 from webapp.api import (
     agent_runs,
+    apidocs,
     auth,
     dashboard,
     engagements,
@@ -19,6 +20,7 @@ from webapp.api import (
     tenants,
     users,
 )
+from webapp.api.openapi import document_routes
 
 BLUEPRINTS = (
     auth.bp,
@@ -34,6 +36,7 @@ BLUEPRINTS = (
     system.bp,
     dashboard.bp,
     views.bp,
+    apidocs.bp,
 )
 
 
@@ -41,3 +44,4 @@ def register_blueprints(app: Flask) -> None:
     """Register every REST blueprint."""
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
+    document_routes(app)  # once every route exists

@@ -5,24 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint
-from pydantic import Field
 
-from webapp.api.schemas import Body, Id, parse_body
+from webapp.api.schemas import AgentEventBody, AgentRunBody, parse_body
 from webapp.auth.guards import authenticated, current_identity
-from webapp.events import PUBLISHERS, AgentEventType
+from webapp.events import PUBLISHERS
 from webapp.services import agent_runs
 
 bp = Blueprint("agent_runs", __name__)
-
-
-class AgentRunBody(Body):
-    user_id: Id
-    name: str = Field(default="", max_length=200)
-
-
-class AgentEventBody(Body):
-    type: AgentEventType
-    data: dict[str, Any] = Field(default_factory=dict)
 
 
 @bp.post("/api/agent-runs")

@@ -2,59 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
-from flask import Blueprint, request
-from pydantic import Field
+from flask import Blueprint
 
-from webapp.api.schemas import Body, Id, int_arg, parse_body
+from webapp.api.schemas import (
+    AlertBody,
+    AlertsQuery,
+    AlertStatusBody,
+    InterventionBody,
+    InterventionsQuery,
+    InterventionStatusBody,
+    parse_body,
+    parse_query,
+)
 from webapp.auth.guards import authenticated, current_identity
 from webapp.auth.permissions import ALERT_ACTION_ROLES
-from webapp.errors import ValidationFailed
-from webapp.models.alert import ALERT_STATUSES
-from webapp.models.intervention import INTERVENTION_STATUSES
 from webapp.services import alerts, analytics, interventions
 
 bp = Blueprint("dashboard", __name__, url_prefix="/api/dashboard")
-
-Severity = Literal["info", "low", "medium", "high", "critical"]
-
-
-class AlertBody(Body):
-    severity: Severity = "info"
-    title: str = Field(min_length=1, max_length=200)
-    message: str = Field(default="", max_length=4000)
-    tenant_id: Id | None = None
-
-
-class AlertStatusBody(Body):
-    status: Literal["acknowledged", "resolved"]
-
-
-class InterventionBody(Body):
-    title: str = Field(min_length=1, max_length=200)
-    description: str = Field(default="", max_length=4000)
-    assignee: str = Field(default="", max_length=200)
-    alert_id: Id | None = None
-    tenant_id: Id | None = None
-
-
-class InterventionStatusBody(Body):
-    status: Literal["open", "in_progress", "done"]
-
-
-def _status_arg(allowed: tuple[str, ...]) -> str | None:
-    status = request.args.get("status") or None
-    if status is not None and status not in allowed:
-        raise ValidationFailed(
-            "status must be one of: " + ", ".join(allowed),
-            details=[{"field": "status"}],
-        )
-    return status
-
-
-def _tenant_arg() -> int | None:
-    return int_arg("tenant_id", 0, minimum=1) if request.args.get("tenant_id") else None
 
 
 # ---------------------------------------------------------------------- alerts
@@ -62,11 +28,12 @@ def _tenant_arg() -> int | None:
 @authenticated(allow_api_key=True)
 def list_alerts() -> dict[str, Any]:
     """Alerts of the caller's tenants, newest first (``status``, ``tenant_id``)."""
+    query = parse_query(AlertsQuery)
     found = alerts.list_alerts(
         current_identity(),
-        status=_status_arg(ALERT_STATUSES),
-        tenant_id=_tenant_arg(),
-        limit=min(int_arg("limit", 100, minimum=1), 500),
+        status=query.status,
+        tenant_id=query.tenant_id,
+        limit=min(query.limit, 500),
     )
     return {"alerts": [alert.to_dict() for alert in found]}
 
@@ -120,11 +87,12 @@ def resolve_alert(alert_id: int) -> dict[str, Any]:
 @authenticated(allow_api_key=True)
 def list_interventions() -> dict[str, Any]:
     """Interventions of the caller's tenants, newest first."""
+    query = parse_query(InterventionsQuery)
     found = interventions.list_interventions(
         current_identity(),
-        status=_status_arg(INTERVENTION_STATUSES),
-        tenant_id=_tenant_arg(),
-        limit=min(int_arg("limit", 100, minimum=1), 500),
+        status=query.status,
+        tenant_id=query.tenant_id,
+        limit=min(query.limit, 500),
     )
     return {"interventions": [item.to_dict() for item in found]}
 

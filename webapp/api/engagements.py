@@ -2,47 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
-from flask import Blueprint, request
-from pydantic import Field, model_validator
+from flask import Blueprint
 
-from webapp.api.schemas import Body, Id, int_arg, parse_body
+from webapp.api.schemas import (
+    EngagementAlertBody,
+    EngagementBody,
+    EngagementPatch,
+    EngagementsQuery,
+    InteractionBody,
+    parse_body,
+    parse_query,
+)
 from webapp.auth.guards import authenticated, current_identity
-from webapp.errors import ValidationFailed
 from webapp.services import engagements as engagement_service
 
 bp = Blueprint("engagements", __name__)
-
-Status = Literal["active", "paused"]
-
-
-class EngagementBody(Body):
-    client_tenant_id: Id
-    title: str = Field(min_length=1, max_length=200)
-    status: Status = "active"
-
-
-class EngagementPatch(Body):
-    title: str | None = Field(default=None, min_length=1, max_length=200)
-    status: Status | None = None
-
-    @model_validator(mode="after")
-    def _something_to_change(self) -> EngagementPatch:
-        if self.title is None and self.status is None:
-            raise ValueError("give title or status")
-        return self
-
-
-class InteractionBody(Body):
-    kind: str = Field(pattern=r"^[a-z][a-z0-9_]{0,63}$")
-
-
-class AlertBody(Body):
-    severity: Literal["info", "low", "medium", "high", "critical"] = "info"
-    title: str = Field(min_length=1, max_length=200)
-    message: str = Field(default="", max_length=4000)
-    msp_only: bool = False
 
 
 @bp.post("/api/engagements")
@@ -60,13 +36,10 @@ def create_engagement() -> tuple[dict[str, Any], int]:
 @authenticated(allow_api_key=True)
 def list_engagements() -> dict[str, Any]:
     """Engagements the caller may see (``?status=``, ``?client_tenant_id=``)."""
-    status = request.args.get("status") or None
-    if status not in (None, "active", "paused", "archived"):
-        raise ValidationFailed(
-            "status must be active, paused or archived", details=[{"field": "status"}]
-        )
-    client = int_arg("client_tenant_id", 0, minimum=0) or None
-    found = engagement_service.list_engagements(current_identity(), status, client)
+    query = parse_query(EngagementsQuery)
+    found = engagement_service.list_engagements(
+        current_identity(), query.status, query.client_tenant_id or None
+    )
     return {"engagements": [e.to_dict() for e in found]}
 
 
@@ -111,7 +84,7 @@ def record_interaction(engagement_id: int) -> dict[str, Any]:
 @authenticated(allow_api_key=True)
 def raise_alert(engagement_id: int) -> tuple[dict[str, Any], int]:
     """Alert the client tenant, or the MSP's staff only with ``msp_only``."""
-    body = parse_body(AlertBody)
+    body = parse_body(EngagementAlertBody)
     alert = body.model_dump(exclude={"msp_only"})
     result = engagement_service.raise_alert(
         current_identity(), engagement_id, alert, body.msp_only

@@ -6,34 +6,16 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from flask import Blueprint
-from pydantic import Field
 
-from webapp.api.schemas import Body, Id, parse_body
+from webapp.api.schemas import DetectionBody, SecurityEventBody, parse_body
 from webapp.auth.guards import authenticated, current_identity
-from webapp.events import PUBLISHERS, BoundingBox, SecuritySeverity
+from webapp.events import PUBLISHERS
 from webapp.services import security_events
 
 bp = Blueprint("security", __name__)
-
-
-class SecurityEventBody(Body):
-    severity: SecuritySeverity
-    summary: str = Field(min_length=1, max_length=2000)
-    source: str = Field(min_length=1, max_length=200)
-    camera_id: str | None = Field(default=None, min_length=1, max_length=128)
-    occurred_at: datetime | None = None
-    tenant_id: Id | None = None
-
-
-class DetectionBody(Body):
-    event_id: Id
-    label: str = Field(min_length=1, max_length=200)
-    confidence: float = Field(ge=0.0, le=1.0)
-    bbox: BoundingBox | None = None
 
 
 @bp.post("/api/events")

@@ -5,19 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint
-from pydantic import Field
 
-from webapp.api.schemas import Body, Id, int_arg, parse_body
+from webapp.api.schemas import SessionBody, SessionsQuery, parse_body, parse_query
 from webapp.auth.guards import authenticated, current_identity
 from webapp.services import sessions as session_service
 
 bp = Blueprint("sessions", __name__)
-
-
-class SessionBody(Body):
-    title: str = Field(min_length=1, max_length=200)
-    tenant_id: Id | None = None
-    engagement_id: Id | None = None
 
 
 @bp.post("/api/sessions")
@@ -35,10 +28,9 @@ def create_session() -> tuple[dict[str, Any], int]:
 @authenticated(allow_api_key=True)
 def list_sessions() -> dict[str, Any]:
     """Sessions the caller may see (``?tenant_id=``, ``?engagement_id=``)."""
+    query = parse_query(SessionsQuery)
     found = session_service.list_sessions(
-        current_identity(),
-        int_arg("tenant_id", 0) or None,
-        int_arg("engagement_id", 0) or None,
+        current_identity(), query.tenant_id or None, query.engagement_id or None
     )
     return {"sessions": [session_service.describe_session(s) for s in found]}
 

@@ -4,32 +4,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, request
-from pydantic import Field
+from flask import Blueprint
 
-from webapp.api.schemas import Body, Id, int_arg, parse_body
+from webapp.api.schemas import (
+    CameraPath,
+    CameraStatusBody,
+    GpuStatsBody,
+    TenantQuery,
+    parse_body,
+    parse_query,
+)
 from webapp.auth.guards import authenticated, current_identity
-from webapp.events import PUBLISHERS, CameraState, GpuReading
+from webapp.events import PUBLISHERS
 from webapp.services import system_state
 
 bp = Blueprint("system", __name__)
-
-CAMERA_ID = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"
-
-
-class GpuStatsBody(Body):
-    gpus: list[GpuReading] = Field(min_length=1, max_length=64)
-    tenant_id: Id | None = None
-
-
-class CameraStatusBody(Body):
-    status: CameraState
-    detail: str | None = Field(default=None, max_length=1000)
-    tenant_id: Id | None = None
-
-
-class CameraPath(Body):
-    camera_id: str = Field(pattern=CAMERA_ID)
 
 
 @bp.post("/api/system/gpu-stats")
@@ -58,6 +47,5 @@ def set_camera_status(camera_id: str) -> dict[str, Any]:
 @authenticated(allow_api_key=True)
 def status() -> dict[str, Any]:
     """The same ``{gpus, cameras}`` snapshot a /system connection gets."""
-    given = bool(request.args.get("tenant_id"))
-    tenant_id = int_arg("tenant_id", 0, minimum=1) if given else None
-    return system_state.snapshot_for(current_identity(), tenant_id)
+    query = parse_query(TenantQuery)
+    return system_state.snapshot_for(current_identity(), query.tenant_id)
