@@ -18,6 +18,7 @@ from webapp.api import (
     system,
     tenants,
     users,
+    webhooks,
 )
 
 BLUEPRINTS = (
@@ -33,6 +34,7 @@ BLUEPRINTS = (
     agent_runs.bp,
     system.bp,
     dashboard.bp,
+    webhooks.bp,
     views.bp,
 )
 
