@@ -8,14 +8,22 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.engagement_support import new_session
-from tests.live import LiveServer, Member, SocketRecorder, World, build_world
-from tests.webhooks_support import Receiver, create_webhook, start_server
+from tests.live import (
+    Api,
+    LiveServer,
+    Member,
+    ServerProcess,
+    SocketRecorder,
+    World,
+    build_world,
+    publish_alerts,
+)
+from tests.webhooks_support import Received, Receiver, create_webhook, start_server
 
 PRESENCE = [
     "session.occupied",
@@ -323,11 +331,15 @@ def test_bad_input_is_the_json_error_shape(world: World, receiver: Receiver) -> 
     assert patched.status_code == 400
 
 
-def test_a_private_address_is_refused_without_the_setting(tmp_path: Path) -> None:
-    server = start_server(str(tmp_path), {"WEBHOOK_ALLOW_PRIVATE": "0"})
+def test_a_private_address_is_refused_without_the_setting(
+    world: World, hook_server: LiveServer
+) -> None:
+    # A second process on the same database, without WEBHOOK_ALLOW_PRIVATE (and
+    # with its sender asleep: it must not touch the module's deliveries).
+    env = dict(hook_server.env, WEBHOOK_ALLOW_PRIVATE="0", WEBHOOK_POLL_INTERVAL="3600")
+    strict = ServerProcess(env).start()
     try:
-        world = build_world(server.url, server.seed)
-        api = world.api(world.msp_user)
+        api = Api(strict.url, token=world.msp_user.access_token)
         base = f"/api/tenants/{world.tenant_a['id']}/webhooks"
         for url in (
             "http://127.0.0.1:9/hook",
@@ -341,5 +353,38 @@ def test_a_private_address_is_refused_without_the_setting(tmp_path: Path) -> Non
             assert response.status_code == 400, (url, response.text)
             assert response.json()["error"]["code"] == "webhook_url_refused", url
         assert api.get(base).json()["webhooks"] == []
+        # Allowed where it was created (the module's server), refused on change.
+        hook = create_webhook(
+            world.api(world.msp_user),
+            world.tenant_a["id"],
+            "http://127.0.0.1:9/x",
+            ["ping"],
+        )
+        moved = api.patch(f"{base}/{hook['id']}", json={"url": "http://10.0.0.1/"})
+        assert moved.status_code == 400
+        assert moved.json()["error"]["code"] == "webhook_url_refused"
     finally:
-        server.process.stop()
+        strict.stop()
+
+
+def test_kill_9_with_deliveries_pending_loses_none_and_repeats_none(
+    world: World, hook_server: LiveServer, receiver: Receiver
+) -> None:
+    """Last in the module: it kills and restarts the module's server."""
+    tenant = world.tenant_a["id"]
+    create_webhook(world.api(world.msp_user), tenant, receiver.url, ["event.published"])
+    receiver.default_status = 503  # down: every delivery stays pending
+    ids = publish_alerts(world.url, world.key_a, tenant, 5, prefix="kill")
+    receiver.wait_for(lambda got: len({r.id for r in got}) == 5)
+    hook_server.process.kill()
+    receiver.default_status = 200
+    hook_server.process.start()  # same database, same port
+
+    def delivered(got: list[Received]) -> bool:
+        return len({r.id for r in got if r.status == 200}) == 5
+
+    receiver.wait_for(delivered, timeout=30)
+    time.sleep(1.0)  # a repeat would come within this
+    ok = [r for r in receiver.of() if r.status == 200]
+    assert len(ok) == 5, [r.id for r in ok]  # none twice
+    assert sorted(r.payload["data"]["id"] for r in ok) == sorted(ids)
