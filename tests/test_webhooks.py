@@ -14,10 +14,8 @@ import pytest
 
 from tests.engagement_support import new_session
 from tests.live import (
-    Api,
     LiveServer,
     Member,
-    ServerProcess,
     SocketRecorder,
     World,
     build_world,
@@ -331,46 +329,10 @@ def test_bad_input_is_the_json_error_shape(world: World, receiver: Receiver) -> 
     assert patched.status_code == 400
 
 
-def test_a_private_address_is_refused_without_the_setting(
-    world: World, hook_server: LiveServer
-) -> None:
-    # A second process on the same database, without WEBHOOK_ALLOW_PRIVATE (and
-    # with its sender asleep: it must not touch the module's deliveries).
-    env = dict(hook_server.env, WEBHOOK_ALLOW_PRIVATE="0", WEBHOOK_POLL_INTERVAL="3600")
-    strict = ServerProcess(env).start()
-    try:
-        api = Api(strict.url, token=world.msp_user.access_token)
-        base = f"/api/tenants/{world.tenant_a['id']}/webhooks"
-        for url in (
-            "http://127.0.0.1:9/hook",
-            "http://localhost/hook",
-            "http://10.1.2.3/hook",
-            "http://169.254.169.254/latest/meta-data",
-            "http://[::1]/hook",
-            "http://[::ffff:192.168.0.1]/hook",
-        ):
-            response = api.post(base, json={"url": url, "events": ["ping"]})
-            assert response.status_code == 400, (url, response.text)
-            assert response.json()["error"]["code"] == "webhook_url_refused", url
-        assert api.get(base).json()["webhooks"] == []
-        # Allowed where it was created (the module's server), refused on change.
-        hook = create_webhook(
-            world.api(world.msp_user),
-            world.tenant_a["id"],
-            "http://127.0.0.1:9/x",
-            ["ping"],
-        )
-        moved = api.patch(f"{base}/{hook['id']}", json={"url": "http://10.0.0.1/"})
-        assert moved.status_code == 400
-        assert moved.json()["error"]["code"] == "webhook_url_refused"
-    finally:
-        strict.stop()
-
-
 def test_kill_9_with_deliveries_pending_loses_none_and_repeats_none(
     world: World, hook_server: LiveServer, receiver: Receiver
 ) -> None:
-    """Last in the module: it kills and restarts the module's server."""
+    """Kills and restarts the module's server (near the end of the module)."""
     tenant = world.tenant_a["id"]
     create_webhook(world.api(world.msp_user), tenant, receiver.url, ["event.published"])
     receiver.default_status = 503  # down: every delivery stays pending
@@ -388,3 +350,52 @@ def test_kill_9_with_deliveries_pending_loses_none_and_repeats_none(
     ok = [r for r in receiver.of() if r.status == 200]
     assert len(ok) == 5, [r.id for r in ok]  # none twice
     assert sorted(r.payload["data"]["id"] for r in ok) == sorted(ids)
+
+
+def test_without_allow_private_urls_are_refused_at_save_and_at_send(
+    world: World, hook_server: LiveServer, receiver: Receiver
+) -> None:
+    """Last in the module: restarts its server without WEBHOOK_ALLOW_PRIVATE.
+
+    The webhook saved while private targets were allowed is refused at send time
+    (the address is checked at every attempt), and failing every attempt for
+    WEBHOOK_DISABLE_AFTER (1 s here) disables it.
+    """
+    api = world.api(world.msp_user)
+    base = f"/api/tenants/{world.tenant_a['id']}/webhooks"
+    hook = create_webhook(api, world.tenant_a["id"], receiver.url, ["ping"])
+    hook_server.process.stop()
+    hook_server.process.env = dict(
+        hook_server.env, WEBHOOK_ALLOW_PRIVATE="0", WEBHOOK_DISABLE_AFTER="1"
+    )
+    hook_server.process.start()
+
+    for url in (
+        "http://127.0.0.1:9/hook",
+        "http://localhost/hook",
+        "http://10.1.2.3/hook",
+        "http://169.254.169.254/latest/meta-data",
+        "http://[::1]/hook",
+        "http://[::ffff:192.168.0.1]/hook",
+    ):
+        response = api.post(base, json={"url": url, "events": ["ping"]})
+        assert response.status_code == 400, (url, response.text)
+        assert response.json()["error"]["code"] == "webhook_url_refused", url
+    moved = api.patch(f"{base}/{hook['id']}", json={"url": "http://10.0.0.1/"})
+    assert moved.status_code == 400
+    assert moved.json()["error"]["code"] == "webhook_url_refused"
+
+    assert api.post(f"{base}/{hook['id']}/test").status_code == 202
+    deadline = time.monotonic() + 15
+    while api.get(f"{base}/{hook['id']}").json()["enabled"]:
+        assert time.monotonic() < deadline, "the webhook was never disabled"
+        time.sleep(0.2)
+    state = api.get(f"{base}/{hook['id']}").json()
+    assert state["status"] == "disabled" and "failed" in state["disabled_reason"]
+    (ping,) = api.get(f"{base}/{hook['id']}/deliveries").json()["deliveries"]
+    assert ping["attempts"] >= 2 and ping["state"] == "pending"
+    assert all(
+        a["status"] is None and a["error"].startswith("refused")
+        for a in ping["attempt_log"]
+    )
+    assert receiver.of() == []  # nothing ever reached 127.0.0.1
