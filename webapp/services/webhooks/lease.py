@@ -71,20 +71,18 @@ def acquire(webhook_id: int, owner: str, seconds: float) -> bool:
     return bool(getattr(result, "rowcount", 0) == 1)
 
 
-def renew(webhook_id: int, owner: str, seconds: float) -> bool:
-    """Extend a lease this process holds; False if it lost it (it then stops)."""
+def extend(webhook_id: int, owner: str, seconds: float) -> bool:
+    """Extend a lease this process holds, in the caller's transaction (no commit).
+
+    False if the lease was lost (expired and taken): the caller then stops.
+    """
     now = utcnow()
     result = db.session.execute(
         update(Webhook)
-        .where(
-            Webhook.id == webhook_id,
-            Webhook.lease_owner == owner,
-            Webhook.lease_until >= now,
-        )
+        .where(Webhook.id == webhook_id, Webhook.lease_owner == owner)
         .values(lease_until=now + timedelta(seconds=seconds))
         .execution_options(synchronize_session=False)
     )
-    db.session.commit()
     return bool(getattr(result, "rowcount", 0) == 1)
 
 

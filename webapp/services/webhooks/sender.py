@@ -90,10 +90,9 @@ class WebhookSender:
         owner = lease.process_owner()
         with self.app.app_context():
             try:
-                while lease.renew(webhook_id, owner, self.settings.lease):
-                    job = _next_job(webhook_id)
-                    if job is None:
-                        break
+                # The lease was taken by ``poll``; recording each attempt extends
+                # it (one write per attempt), so it outlives the next attempt.
+                while (job := _next_job(webhook_id)) is not None:
                     outcome = post(
                         job.url,
                         job.secret,
@@ -102,7 +101,8 @@ class WebhookSender:
                         job.attempt,
                         self.settings,
                     )
-                    record(job, outcome, self.settings)
+                    if not record(job, outcome, self.settings, owner):
+                        break  # the lease was lost: another process goes on
             except Exception:
                 logger.exception("webhook %s: sending failed", webhook_id)
                 db.session.rollback()
@@ -146,13 +146,17 @@ def _next_job(webhook_id: int) -> _Job | None:
     return job
 
 
-def record(job: _Job, outcome: Outcome, settings: WebhookSettings) -> None:
-    """Log the attempt; schedule a retry, or finish the delivery."""
+def record(job: _Job, outcome: Outcome, settings: WebhookSettings, owner: str) -> bool:
+    """Log the attempt; schedule a retry, or finish the delivery.
+
+    In the same transaction, extends this process's lease on the webhook; returns
+    whether it still held it.
+    """
     now = utcnow()
     delivery = db.session.get(WebhookDelivery, job.delivery_id)
     if delivery is None:  # its webhook was deleted meanwhile
         db.session.rollback()
-        return
+        return False
     webhook = db.session.get(Webhook, delivery.webhook_id)
     entry: dict[str, Any] = {
         "attempt": job.attempt,
@@ -188,7 +192,9 @@ def record(job: _Job, outcome: Outcome, settings: WebhookSettings) -> None:
             metrics.ATTEMPTS.labels("failed").inc()
         if webhook is not None:
             _note_failure(webhook, now, settings)
+    held = lease.extend(delivery.webhook_id, owner, settings.lease)
     db.session.commit()
+    return held
 
 
 def _note_failure(webhook: Webhook, now: Any, settings: WebhookSettings) -> None:
