@@ -62,6 +62,13 @@ class Webhook(db.Model):  # type: ignore[name-defined,misc]
         DateTime(timezone=True), default=utcnow
     )
 
+    @property
+    def status(self) -> str:
+        """``active``, ``failing`` (every attempt since ``failing_since``), ``disabled``."""
+        if not self.enabled:
+            return "disabled"
+        return "failing" if self.failing_since is not None else "active"
+
     def to_dict(self) -> dict[str, Any]:
         """Public JSON shape (never the secret)."""
         filters: dict[str, Any] = {}
@@ -77,7 +84,7 @@ class Webhook(db.Model):  # type: ignore[name-defined,misc]
             "events": list(self.events),
             "filter": filters or None,
             "enabled": self.enabled,
-            "status": "active" if self.enabled else "disabled",
+            "status": self.status,
             "disabled_reason": self.disabled_reason,
             "failing_since": _iso(self.failing_since),
             "created_at": _iso(self.created_at),

@@ -165,7 +165,6 @@ def presence_changed(change: PresenceChange, tenant_id: int, joined: bool) -> No
         hooks = _subscribers(db.session(), [tenant_id])
         wanted = [h for h in hooks if any(k in h.events for k in kinds)]
         if not wanted:
-            db.session.commit()  # ends the read transaction
             return
         now = utcnow()
         data = {

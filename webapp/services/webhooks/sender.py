@@ -10,12 +10,13 @@ under eventlet/gevent), so waiting on a receiver never blocks the hub.
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 from flask import Flask
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from webapp.extensions import db, get_socketio
 from webapp.models import Webhook, WebhookDelivery
@@ -28,6 +29,7 @@ logger = logging.getLogger(__name__)
 
 EXTENSION = "switchboard.webhook_sender"
 DEPTH_EVERY = 5  # polls between queue-depth counts
+PRUNE_EVERY = 600.0  # seconds between prunings of finished deliveries
 MAX_LOG_ENTRIES = 20  # attempts kept in a delivery's log
 
 
@@ -58,12 +60,16 @@ class WebhookSender:
     def _run(self) -> None:
         sio = get_socketio(self.app)
         polls = 0
+        pruned = time.monotonic()
         while True:
             sio.sleep(self.settings.poll_interval)
             with self.app.app_context():
                 try:
                     if polls % DEPTH_EVERY == 0:
                         metrics.QUEUE_DEPTH.set(pending_count())
+                    if time.monotonic() - pruned > PRUNE_EVERY:
+                        pruned = time.monotonic()
+                        prune(self.settings.retention)
                     self.poll()
                 except Exception as exc:  # the database may be down: next poll
                     logger.warning("webhook sender poll failed (%s)", exc)
@@ -213,6 +219,19 @@ def _note_failure(webhook: Webhook, now: Any, settings: WebhookSettings) -> None
         )
         webhook.updated_at = now
         logger.warning("webhook %s disabled: failing since %s", webhook.id, since)
+
+
+def prune(retention: float) -> int:
+    """Delete delivered and failed deliveries older than ``retention`` seconds."""
+    cutoff = utcnow() - timedelta(seconds=retention)
+    result = db.session.execute(
+        delete(WebhookDelivery).where(
+            WebhookDelivery.state.in_(("delivered", "failed")),
+            WebhookDelivery.created_at < cutoff,
+        )
+    )
+    db.session.commit()
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def pending_count() -> int:

@@ -33,6 +33,7 @@ class WebhookSettings:
     poll_interval: float  # how often each process looks for due deliveries
     lease: float  # how long a process owns a webhook without renewing
     concurrency: int  # webhooks one process sends to at once
+    retention: float  # finished deliveries are pruned after this many seconds
 
     @classmethod
     def of(cls, app: Flask | None = None) -> WebhookSettings:
@@ -52,4 +53,5 @@ class WebhookSettings:
             # live sender never loses its webhook mid-attempt.
             lease=float(_value(app, "WEBHOOK_LEASE", str(3 * timeout + 15))),
             concurrency=max(1, int(_value(app, "WEBHOOK_CONCURRENCY", "8"))),
+            retention=float(_value(app, "WEBHOOK_RETENTION", str(7 * 24 * 3600))),
         )
