@@ -64,7 +64,7 @@ class Webhook(db.Model):  # type: ignore[name-defined,misc]
 
     @property
     def status(self) -> str:
-        """``active``, ``failing`` (every attempt since ``failing_since``), ``disabled``."""
+        """``active``, ``failing`` (since ``failing_since``) or ``disabled``."""
         if not self.enabled:
             return "disabled"
         return "failing" if self.failing_since is not None else "active"
