@@ -259,6 +259,12 @@ def test_a_4xx_is_not_retried_but_429_is(world: World, receiver: Receiver) -> No
     receiver.script = [410]
     api.post(path + "/test")
     receiver.wait_for(lambda got: len(got) >= 1)
+    deadline = time.monotonic() + 10
+    while api.get(path + "/deliveries").json()["deliveries"][0]["state"] != "failed":
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    failing = api.get(path).json()
+    assert failing["status"] == "failing" and failing["failing_since"]
     receiver.script = [429]
     api.post(path + "/test")
     receiver.wait_for(lambda got: len(got) >= 3)
@@ -266,6 +272,7 @@ def test_a_4xx_is_not_retried_but_429_is(world: World, receiver: Receiver) -> No
     assert [r.status for r in receiver.of()] == [410, 429, 200]
     states = [d["state"] for d in api.get(path + "/deliveries").json()["deliveries"]]
     assert states == ["delivered", "failed"]  # newest first
+    assert api.get(path).json()["status"] == "active"  # one success is enough
 
 
 def test_another_tenant_cannot_see_or_trigger_the_webhook(
