@@ -23,6 +23,7 @@ PRODUCTION = WebhookSettings(
     poll_interval=1,
     lease=30,
     concurrency=8,
+    retention=604800,
 )
 
 
