@@ -275,6 +275,39 @@ def test_a_4xx_is_not_retried_but_429_is(world: World, receiver: Receiver) -> No
     assert api.get(path).json()["status"] == "active"  # one success is enough
 
 
+def test_a_receiver_slower_than_the_timeout_is_retried_and_the_server_serves_on(
+    world: World, receiver: Receiver
+) -> None:
+    api = world.api(world.msp_user)
+    tenant = world.tenant_a["id"]
+    hook = create_webhook(api, tenant, receiver.url, ["ping"])
+    path = f"/api/tenants/{tenant}/webhooks/{hook['id']}"
+    receiver.delays = [4.0]  # WEBHOOK_TIMEOUT is 2 s in this module
+    api.post(path + "/test")
+    receiver.wait_for(lambda got: len(got) >= 1)
+    # While the sender waits on the receiver, the server goes on serving.
+    published = world.api(world.key_a).post(
+        "/api/publish",
+        json={
+            "namespace": "/engagement",
+            "event": "alert",
+            "data": {"title": "meanwhile", "severity": "low"},
+            "target": {"tenant": tenant},
+        },
+    )
+    assert published.status_code == 202, published.text
+    receiver.wait_for(lambda got: len(got) >= 2)
+    deadline = time.monotonic() + 10
+    while (log := api.get(path + "/deliveries").json()["deliveries"][0])[
+        "state"
+    ] != "delivered":
+        assert time.monotonic() < deadline, log
+        time.sleep(0.1)
+    first, second = log["attempt_log"]
+    assert first["status"] is None and "timed out" in first["error"].lower(), first
+    assert second["status"] == 200
+
+
 def test_another_tenant_cannot_see_or_trigger_the_webhook(
     world: World, hook_server: LiveServer, receiver: Receiver
 ) -> None:

@@ -55,6 +55,7 @@ class Receiver:
     secret: str = ""
     script: list[int] = field(default_factory=list)  # statuses to answer first
     default_status: int = 200
+    delays: list[float] = field(default_factory=list)  # seconds before answering
     received: list[Received] = field(default_factory=list)
     _cond: threading.Condition = field(default_factory=threading.Condition)
     _server: ThreadingHTTPServer | None = None
@@ -67,6 +68,9 @@ class Receiver:
             def do_POST(self) -> None:  # noqa: N802 - http.server's name
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length)
+                with receiver._cond:
+                    delay = receiver.delays.pop(0) if receiver.delays else 0.0
+                time.sleep(delay)  # a slow receiver (this handler's thread only)
                 header = self.headers.get("Switchboard-Signature", "")
                 with receiver._cond:
                     status = (
