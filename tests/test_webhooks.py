@@ -14,6 +14,7 @@ import pytest
 
 from tests.engagement_support import new_session
 from tests.live import (
+    Api,
     LiveServer,
     Member,
     SocketRecorder,
@@ -112,6 +113,11 @@ def test_ping_is_signed_with_the_secret_and_logged(
     receiver.secret = rotated.json()["secret"]
     api.post(f"/api/tenants/{tenant}/webhooks/{hook['id']}/test")
     assert receiver.wait_for(lambda got: len(got) == 3)[2].signed
+
+    metrics = Api(world.url).get("/metrics").text
+    assert 'switchboard_webhook_attempts_total{outcome="delivered"}' in metrics
+    assert "switchboard_webhook_attempt_seconds_count" in metrics
+    assert "switchboard_webhook_pending" in metrics
 
     log = api.get(f"/api/tenants/{tenant}/webhooks/{hook['id']}/deliveries").json()
     first = log["deliveries"][-1]
@@ -266,10 +272,13 @@ def test_a_4xx_is_not_retried_but_429_is(world: World, receiver: Receiver) -> No
     failing = api.get(path).json()
     assert failing["status"] == "failing" and failing["failing_since"]
     receiver.script = [429]
+    receiver.retry_after = "2"  # longer than the 0.5 s backoff: it wins
     api.post(path + "/test")
     receiver.wait_for(lambda got: len(got) >= 3)
     time.sleep(1.0)
-    assert [r.status for r in receiver.of()] == [410, 429, 200]
+    got = receiver.of()
+    assert [r.status for r in got] == [410, 429, 200]
+    assert got[2].at - got[1].at >= 1.9
     states = [d["state"] for d in api.get(path + "/deliveries").json()["deliveries"]]
     assert states == ["delivered", "failed"]  # newest first
     assert api.get(path).json()["status"] == "active"  # one success is enough

@@ -56,6 +56,7 @@ class Receiver:
     script: list[int] = field(default_factory=list)  # statuses to answer first
     default_status: int = 200
     delays: list[float] = field(default_factory=list)  # seconds before answering
+    retry_after: str | None = None  # a Retry-After header on every 429 and 503
     received: list[Received] = field(default_factory=list)
     _cond: threading.Condition = field(default_factory=threading.Condition)
     _server: ThreadingHTTPServer | None = None
@@ -89,6 +90,8 @@ class Receiver:
                     receiver._cond.notify_all()
                 self.send_response(status)
                 self.send_header("Content-Type", "text/plain")
+                if receiver.retry_after and status in (429, 503):
+                    self.send_header("Retry-After", receiver.retry_after)
                 self.end_headers()
                 self.wfile.write(b"ok" if status < 300 else b"nope")
 
