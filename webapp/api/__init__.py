@@ -19,6 +19,7 @@ from webapp.api import (
     system,
     tenants,
     users,
+    webhooks,
 )
 from webapp.api.openapi import document_routes
 
@@ -35,6 +36,7 @@ BLUEPRINTS = (
     agent_runs.bp,
     system.bp,
     dashboard.bp,
+    webhooks.bp,
     views.bp,
     apidocs.bp,
 )

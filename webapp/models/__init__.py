@@ -12,6 +12,7 @@ from webapp.models.revoked_token import RevokedToken
 from webapp.models.security import Detection, SecurityEvent
 from webapp.models.tenant import Tenant
 from webapp.models.user import User
+from webapp.models.webhook import Webhook, WebhookDelivery
 
 __all__ = [
     "AgentRun",
@@ -28,4 +29,6 @@ __all__ = [
     "SecurityEvent",
     "Tenant",
     "User",
+    "Webhook",
+    "WebhookDelivery",
 ]

@@ -35,7 +35,9 @@ def start_background_jobs(app: Flask) -> None:
     from webapp.services.connection_audit import start_connection_audit
     from webapp.services.retention import start_pruning
     from webapp.services.slow_consumers import start_slow_consumer_watch
+    from webapp.services.webhooks.sender import start_webhook_sender
 
     start_pruning(app)
     start_slow_consumer_watch(app)
     start_connection_audit(app)
+    start_webhook_sender(app)

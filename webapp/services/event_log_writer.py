@@ -35,6 +35,7 @@ from webapp.extensions import db
 from webapp.models import Event
 from webapp.models.time import isoformat, utcnow
 from webapp.services.message_queue import MessageQueueUnavailable
+from webapp.services.webhooks.outbox import stage_published
 
 if TYPE_CHECKING:
     from webapp.services.publisher import PublishRequest, PublishResult
@@ -414,6 +415,7 @@ def _persist(
         staged_all.append(staged)
     if rows:
         ids = executor.execute(INSERT_EVENTS, rows).scalars().all()
+        stage_published(executor, rows, list(ids), now)  # webhooks: same transaction
         attempt.committed = True  # from here on, an error is no proof of a rollback
         executor.commit()
         metrics.PUBLISH_GROUP_EVENTS.observe(len(rows))

@@ -21,6 +21,7 @@ from webapp.services.engagements import get_visible_engagement
 from webapp.services.presence import PresenceChange, presence_store
 from webapp.services.targets import target_resolver
 from webapp.services.tenancy import get_visible_tenant, visible_tenant_ids
+from webapp.services.webhooks.outbox import presence_changed
 
 NAMESPACE = "/engagement"
 
@@ -101,6 +102,7 @@ def join_session(identity: Identity, sid: str, session_id: int) -> dict[str, Any
     change = presence_store().join(session.id, sid, identity.user_summary())
     if change.changed:
         _announce("user_joined", change, session.tenant_id, skip_sid=sid)
+    presence_changed(change, session.tenant_id, joined=True)
     return {"session_id": session.id, **_membership(session)}
 
 
@@ -115,6 +117,7 @@ def leave_session(identity: Identity, sid: str, session_id: int) -> dict[str, An
         raise DomainError("you have not joined this session", code="not_joined")
     if change.changed:
         _announce("user_left", change, session.tenant_id)
+    presence_changed(change, session.tenant_id, joined=False)
     return {"session_id": session.id, **_membership(session)}
 
 
@@ -126,6 +129,7 @@ def drop_connection(sid: str) -> list[int]:
         session = db.session.get(CollabSession, session_id)
         if change is not None and change.changed and session is not None:
             _announce("user_left", change, session.tenant_id)
+            presence_changed(change, session.tenant_id, joined=False)
         left.append(session_id)
     return left
 
