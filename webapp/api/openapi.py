@@ -19,6 +19,7 @@ from spectree.models import InType, SecureType, SecuritySchemeData
 
 from webapp.api import responses as out
 from webapp.api import schemas as inp
+from webapp.api.webhook_payloads import add_webhooks
 from webapp.input_guard import MAX_ID
 
 Auth = Literal["public", "user", "refresh", "user_or_key"]
@@ -57,6 +58,8 @@ class Operation:
     json: type[BaseModel] | None = None
     query: type[BaseModel] | None = None
     conflicts: bool = False
+    # (status, codes) this operation answers beyond ERROR_CODES[status]
+    notes: tuple[tuple[int, str], ...] = ()
 
     def errors(self) -> list[int]:
         """Every error status this operation can answer."""
@@ -69,6 +72,15 @@ class Operation:
             codes.append(409)
         return sorted(codes)
 
+
+ALERT_ACTION_403 = (
+    (
+        403,
+        "a client user may not acknowledge or resolve an alert (admin, msp, API key)",
+    ),
+)
+WEBHOOK_URL_400 = ((400, "webhook_url_refused (scheme, private or unresolvable host)"),)
+WEBHOOK_CREATE_400 = ((400, WEBHOOK_URL_400[0][1] + ", too_many_webhooks"),)
 
 OPERATIONS: dict[str, Operation] = {
     # auth
@@ -126,10 +138,17 @@ OPERATIONS: dict[str, Operation] = {
     "dashboard.create_alert": Operation((201, out.Alert), json=inp.AlertBody),
     "dashboard.get_alert": Operation((200, out.Alert)),
     "dashboard.update_alert": Operation(
-        (200, out.Alert), json=inp.AlertStatusBody, conflicts=True
+        (200, out.Alert),
+        json=inp.AlertStatusBody,
+        conflicts=True,
+        notes=ALERT_ACTION_403,
     ),
-    "dashboard.acknowledge_alert": Operation((200, out.Alert), conflicts=True),
-    "dashboard.resolve_alert": Operation((200, out.Alert), conflicts=True),
+    "dashboard.acknowledge_alert": Operation(
+        (200, out.Alert), conflicts=True, notes=ALERT_ACTION_403
+    ),
+    "dashboard.resolve_alert": Operation(
+        (200, out.Alert), conflicts=True, notes=ALERT_ACTION_403
+    ),
     "dashboard.list_interventions": Operation(
         (200, out.Interventions), query=inp.InterventionsQuery
     ),
@@ -160,6 +179,25 @@ OPERATIONS: dict[str, Operation] = {
     "agent_runs.post_event": Operation(
         (202, out.AgentEventAccepted), json=inp.AgentEventBody, conflicts=True
     ),
+    # webhooks (Bearer only: an API key is refused with api_key_not_allowed)
+    "webhooks.create_webhook": Operation(
+        (201, out.NewWebhook),
+        auth="user",
+        json=inp.WebhookCreateBody,
+        notes=WEBHOOK_CREATE_400,
+    ),
+    "webhooks.list_webhooks": Operation((200, out.Webhooks), auth="user"),
+    "webhooks.get_webhook": Operation((200, out.Webhook), auth="user"),
+    "webhooks.update_webhook": Operation(
+        (200, out.Webhook),
+        auth="user",
+        json=inp.WebhookPatchBody,
+        notes=WEBHOOK_URL_400,
+    ),
+    "webhooks.delete_webhook": Operation((204, None), auth="user"),
+    "webhooks.rotate_secret": Operation((200, out.WebhookSecret), auth="user"),
+    "webhooks.test_webhook": Operation((202, out.WebhookDelivery), auth="user"),
+    "webhooks.list_deliveries": Operation((200, out.WebhookDeliveries), auth="user"),
     # operations
     "ops.health": Operation((200, out.Health), auth="public"),
     "ops.ready": Operation((200, out.Ready), auth="public"),
@@ -212,8 +250,10 @@ def new_spectree() -> SpecTree:
 def _responses(endpoint: str, operation: Operation) -> Response:
     status, model = operation.ok
     codes: dict[str, Any] = {f"HTTP_{status}": model}
+    notes = dict(operation.notes)
     for code in operation.errors():
-        codes[f"HTTP_{code}"] = (out.ErrorResponse, ERROR_CODES[code])
+        described = "; ".join(filter(None, (ERROR_CODES[code], notes.get(code))))
+        codes[f"HTTP_{code}"] = (out.ErrorResponse, described)
     for code, error_model in EXTRA_ERRORS.get(endpoint, {}).items():
         codes[f"HTTP_{code}"] = (error_model, ERROR_CODES[code])
     return Response(**codes)
@@ -248,6 +288,7 @@ def openapi_document() -> dict[str, Any]:
         api: SpecTree = current_app.extensions["openapi"]
         document = copy.deepcopy(api.spec)
         _tidy_parameters(document)
+        add_webhooks(document)
         current_app.extensions["openapi_document"] = document
     return document
 

@@ -278,3 +278,64 @@ class WsStats(Out):
     total: int
     namespaces: dict[str, int]
     tenants: dict[str, Any]
+
+
+# -------------------------------------------------------------------- webhooks
+class WebhookFilterOut(Out):
+    namespace: str | None = None
+    types: list[str] | None = None
+
+
+class Webhook(Out):
+    id: int
+    tenant_id: int
+    url: str
+    description: str
+    events: list[str]
+    filter: WebhookFilterOut | None
+    enabled: bool
+    status: Literal["active", "failing", "disabled"]
+    disabled_reason: str | None
+    failing_since: Timestamp | None
+    created_at: Timestamp
+    updated_at: Timestamp
+
+
+class NewWebhook(Webhook):
+    secret: str = Field(description="whsec_…: shown only in this response")
+
+
+class Webhooks(Out):
+    webhooks: list[Webhook]
+
+
+class WebhookSecret(Out):
+    id: int
+    secret: str = Field(description="the new secret, shown only in this response")
+
+
+class DeliveryAttempt(Out):
+    attempt: int
+    at: Timestamp
+    status: int | None = Field(description="the receiver's HTTP status, if any")
+    error: str | None
+    duration_ms: float
+    response: str = Field(description="the start of the receiver's response body")
+
+
+class WebhookDelivery(Out):
+    id: int
+    webhook_id: int
+    event_id: str
+    type: str
+    state: Literal["pending", "delivered", "failed"]
+    attempts: int
+    attempt_log: list[DeliveryAttempt]
+    next_attempt_at: Timestamp | None
+    created_at: Timestamp
+    delivered_at: Timestamp | None
+
+
+class WebhookDeliveries(Out):
+    webhook: Webhook
+    deliveries: list[WebhookDelivery]

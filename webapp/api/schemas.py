@@ -203,6 +203,31 @@ class AgentEventBody(Body):
     data: dict[str, Any] = Field(default_factory=dict)
 
 
+# -------------------------------------------------------------------- webhooks
+# Checked by the address guard (scheme, host, never a private address), not here.
+WebhookUrl = str
+
+
+class WebhookFilter(Body):
+    namespace: str | None = Field(default=None, min_length=1, max_length=32)
+    types: list[str] | None = Field(default=None, max_length=100)
+
+
+class WebhookCreateBody(Body):
+    url: WebhookUrl = Field(min_length=1, max_length=2048)
+    events: list[str] = Field(min_length=1, max_length=10)
+    description: str = Field(default="", max_length=500)
+    filter: WebhookFilter | None = None
+
+
+class WebhookPatchBody(Body):
+    url: WebhookUrl | None = Field(default=None, min_length=1, max_length=2048)
+    events: list[str] | None = Field(default=None, min_length=1, max_length=10)
+    description: str | None = Field(default=None, max_length=500)
+    filter: WebhookFilter | None = None
+    enabled: bool | None = None
+
+
 # --------------------------------------------------------------- query strings
 class Query(BaseModel):
     """Query arguments: unknown ones are ignored; an empty one counts as absent."""

@@ -5,36 +5,18 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, Response
-from pydantic import Field
 
-from webapp.api.schemas import Body, parse_body
+from webapp.api.schemas import (
+    WebhookCreateBody,
+    WebhookFilter,
+    WebhookPatchBody,
+    parse_body,
+)
 from webapp.auth.guards import authenticated, current_identity
 from webapp.services.webhooks import outbox, registry
 
 bp = Blueprint("webhooks", __name__, url_prefix="/api/tenants/<int:tenant_id>/webhooks")
 MANAGERS = ("admin", "msp")
-
-Url = str  # checked by the address guard: scheme, host, never a private address
-
-
-class WebhookFilter(Body):
-    namespace: str | None = Field(default=None, min_length=1, max_length=32)
-    types: list[str] | None = Field(default=None, max_length=100)
-
-
-class WebhookCreateBody(Body):
-    url: Url = Field(min_length=1, max_length=2048)
-    events: list[str] = Field(min_length=1, max_length=10)
-    description: str = Field(default="", max_length=500)
-    filter: WebhookFilter | None = None
-
-
-class WebhookPatchBody(Body):
-    url: Url | None = Field(default=None, min_length=1, max_length=2048)
-    events: list[str] | None = Field(default=None, min_length=1, max_length=10)
-    description: str | None = Field(default=None, max_length=500)
-    filter: WebhookFilter | None = None
-    enabled: bool | None = None
 
 
 @bp.post("")
