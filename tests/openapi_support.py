@@ -26,7 +26,16 @@ FUZZ_EXAMPLES = int(os.environ.get("OPENAPI_FUZZ_EXAMPLES", "8"))
 def live_server(directory: Path) -> Iterator[tuple[str, dict[str, Any]]]:
     """A ``python wsgi.py`` on a fresh seeded SQLite file: (url, seed)."""
     env = base_env(
-        f"sqlite:///{directory / 'switchboard.db'}", {"TEST_LOG_DIR": str(directory)}
+        f"sqlite:///{directory / 'switchboard.db'}",
+        {
+            "TEST_LOG_DIR": str(directory),
+            # The fuzzer creates webhooks: the address guard must refuse loopback
+            # and private targets (whatever the caller's environment says), and an
+            # attempt to a public address it names gives up quickly.
+            "WEBHOOK_ALLOW_PRIVATE": "0",
+            "WEBHOOK_TIMEOUT": "1",
+            "WEBHOOK_MAX_ATTEMPTS": "1",
+        },
     )
     seed = prepare_database(env)
     process = ServerProcess(env).start()

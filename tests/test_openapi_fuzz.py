@@ -125,3 +125,23 @@ def test_the_checks_catch_an_undocumented_status(
     with pytest.raises(FailureGroup, match="1 distinct failure") as caught:
         case.call_and_validate(base_url=url, checks=CHECKS)
     assert "Undocumented status code" in str(caught.value.exceptions[0])
+
+
+def test_the_fuzz_server_sends_no_webhook_to_loopback_or_unknown_hosts(
+    fuzz_target: tuple[str, Credentials],
+) -> None:
+    """The webhooks the fuzzer may create cannot target this machine or a made-up name.
+
+    The fuzz server runs without WEBHOOK_ALLOW_PRIVATE: its own address is refused,
+    and a name that does not resolve (``.invalid`` never does) is refused at once.
+    """
+    url, creds = fuzz_target
+    for target in (f"{url}/api/auth/me", "http://[::1]/", "http://fuzz.invalid/hook"):
+        response = requests.post(
+            f"{url}/api/tenants/{creds.tenant_id}/webhooks",
+            json={"url": target, "events": ["ping"]},
+            headers={"Authorization": f"Bearer {creds.access_token}"},
+            timeout=10,
+        )
+        assert response.status_code == 400, (target, response.text)
+        assert response.json()["error"]["code"] == "webhook_url_refused"
