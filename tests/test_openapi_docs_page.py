@@ -37,8 +37,15 @@ def test_docs_page_renders_every_operation_from_local_assets(
     publish = page.locator('.opblock-summary:has-text("/api/publish")').first
     expect(publish).to_be_visible()
     document = requests.get(f"{server.url}/openapi.json", timeout=10).json()
-    operations = sum(len(item) for item in document["paths"].values())
+    # Swagger UI draws the REST operations and, in their own section, the webhooks.
+    operations = sum(
+        len(item)
+        for section in ("paths", "webhooks")
+        for item in document[section].values()
+    )
     expect(page.locator(".opblock")).to_have_count(operations)
+    webhook = page.locator('.opblock-summary:has-text("session.occupied")').first
+    expect(webhook).to_be_visible()
     expect(page.locator(".btn.authorize")).to_be_visible()  # the security schemes
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "openapi-docs.png"), full_page=False)
