@@ -107,6 +107,13 @@ def test_every_kind_is_in_the_document_once(document: dict[str, Any]) -> None:
         assert {"Switchboard-Webhook-Id", "Switchboard-Signature"} <= headers
 
 
+def test_the_subscribable_kinds_are_documented(document: dict[str, Any]) -> None:
+    """A webhook's ``events`` lists the registry's kinds, and only those."""
+    schemas = document["components"]["schemas"]
+    events = schemas["WebhookCreateBody"]["properties"]["events"]
+    assert events["items"]["enum"] == list(EVENT_KINDS)
+
+
 def test_real_deliveries_of_every_kind_match_the_document(
     world: World, receiver: Receiver, document: dict[str, Any]
 ) -> None:

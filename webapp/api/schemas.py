@@ -204,6 +204,16 @@ class AgentEventBody(Body):
 
 
 # -------------------------------------------------------------------- webhooks
+# The kinds of services/webhooks/registry.py (EVENT_KINDS; a test keeps them equal):
+# named here so the document lists them and an unknown kind is refused as one.
+WebhookKind = Literal[
+    "session.occupied",
+    "session.vacated",
+    "session.member_added",
+    "session.member_removed",
+    "event.published",
+    "ping",
+]
 # Checked by the address guard (scheme, host, never a private address), not here.
 WebhookUrl = str
 
@@ -215,14 +225,14 @@ class WebhookFilter(Body):
 
 class WebhookCreateBody(Body):
     url: WebhookUrl = Field(min_length=1, max_length=2048)
-    events: list[str] = Field(min_length=1, max_length=10)
+    events: list[WebhookKind] = Field(min_length=1, max_length=10)
     description: str = Field(default="", max_length=500)
     filter: WebhookFilter | None = None
 
 
 class WebhookPatchBody(Body):
     url: WebhookUrl | None = Field(default=None, min_length=1, max_length=2048)
-    events: list[str] | None = Field(default=None, min_length=1, max_length=10)
+    events: list[WebhookKind] | None = Field(default=None, min_length=1, max_length=10)
     description: str | None = Field(default=None, max_length=500)
     filter: WebhookFilter | None = None
     enabled: bool | None = None

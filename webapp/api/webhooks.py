@@ -25,11 +25,12 @@ def create_webhook(tenant_id: int) -> tuple[dict[str, Any], int]:
     """Create a webhook; the secret is in this response only."""
     body = parse_body(WebhookCreateBody)
     flt = body.filter or WebhookFilter()
+    events: list[str] = list(body.events)
     webhook, secret = registry.create_webhook(
         current_identity(),
         tenant_id,
         body.url,
-        body.events,
+        events,
         body.description,
         flt.namespace,
         flt.types,
