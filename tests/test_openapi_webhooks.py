@@ -19,6 +19,7 @@ from jsonschema import Draft202012Validator, ValidationError
 from tests.dashpage_support import Activity
 from tests.live import Api, LiveServer, SocketRecorder, World, build_world
 from tests.webhooks_support import Receiver, create_webhook, start_server
+from webapp.api.webhook_payloads import add_webhooks
 from webapp.services.webhooks.registry import EVENT_KINDS, MAX_WEBHOOKS_PER_TENANT
 
 WEBHOOKS = "/api/tenants/{tenant_id}/webhooks"
@@ -283,3 +284,13 @@ def test_a_client_users_403_on_alert_actions_is_documented(
     entry = check_response(document, path, method, response)
     assert entry["description"].startswith("forbidden")
     assert "client user" in entry["description"]
+
+
+def test_a_payload_model_cannot_replace_a_rest_schema_of_its_name() -> None:
+    """Payload and REST models share components.schemas: a clash is refused."""
+    clashing: dict[str, Any] = {"components": {"schemas": {"Ping": {"type": "null"}}}}
+    with pytest.raises(ValueError, match="named Ping"):
+        add_webhooks(clashing)
+    fresh: dict[str, Any] = {}
+    add_webhooks(fresh)
+    assert set(fresh["webhooks"]) == set(EVENT_KINDS)

@@ -132,8 +132,13 @@ def add_webhooks(document: dict[str, Any]) -> None:
     webhooks: dict[str, Any] = {}
     for kind, (model, when) in KINDS.items():
         schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
-        schemas.update(schema.pop("$defs", {}))
-        schemas[model.__name__] = schema
+        for name, definition in {
+            **schema.pop("$defs", {}),
+            model.__name__: schema,
+        }.items():
+            # One namespace with the REST models: a clash would swap a schema.
+            if schemas.setdefault(name, definition) != definition:
+                raise ValueError(f"two OpenAPI schemas are named {name}")
         webhooks[kind] = {
             "post": {
                 "operationId": "webhook_" + kind.replace(".", "_"),
