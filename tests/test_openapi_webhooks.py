@@ -115,6 +115,23 @@ def test_the_subscribable_kinds_are_documented(document: dict[str, Any]) -> None
     assert events["items"]["enum"] == list(EVENT_KINDS)
 
 
+def test_webhook_routes_take_a_bearer_token_only(document: dict[str, Any]) -> None:
+    """Eight operations, each Bearer-only, with its 401/403/404 and JSON bodies."""
+    operations = {
+        (path, method): operation
+        for path, item in document["paths"].items()
+        if path.startswith("/api/tenants/{tenant_id}/webhooks")
+        for method, operation in item.items()
+    }
+    assert len(operations) == 8
+    for operation in operations.values():
+        assert operation["security"] == [{"bearerAuth": []}]
+        assert {"400", "401", "403", "404"} <= set(operation["responses"])
+    for path, method in ((WEBHOOKS, "post"), (ONE, "patch")):
+        body = operations[(path, method)]["requestBody"]["content"]
+        assert body["application/json"]["schema"]["$ref"].endswith("Body")
+
+
 def test_real_deliveries_of_every_kind_match_the_document(
     world: World, receiver: Receiver, document: dict[str, Any]
 ) -> None:
