@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import queue
 import signal
 import socket
 import subprocess
@@ -22,10 +21,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import engineio
 import requests
 import socketio
 import websocket
+
+from tests.support.engine_client import OrderedClient
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
@@ -230,46 +230,6 @@ def login(url: str, email: str, password: str) -> dict[str, Any]:
     )
     assert response.status_code == 200, response.text
     return dict(response.json())
-
-
-class OrderedEngineIOClient(engineio.Client):
-    """engine.io client that handles messages in arrival order.
-
-    The stock client starts a thread per incoming message, so under load a
-    python-socketio client can see events out of the order the server sent them
-    (socket.io-client in JavaScript never does). Tests check order, so here one
-    worker thread per client handles messages one after the other (not the read
-    loop itself, which a server-initiated disconnect must be able to join).
-    """
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._inbox: queue.Queue[tuple[Any, ...]] = queue.Queue()
-        self._worker: threading.Thread | None = None
-
-    def _trigger_event(self, event: str, *args: Any, **kwargs: Any) -> Any:
-        if event != "message" or not kwargs.get("run_async"):
-            return super()._trigger_event(event, *args, **kwargs)
-        if self._worker is None or not self._worker.is_alive():
-            self._worker = threading.Thread(target=self._handle_in_order, daemon=True)
-            self._worker.start()
-        self._inbox.put(args)
-        return None
-
-    def _handle_in_order(self) -> None:
-        while True:
-            args = self._inbox.get()
-            try:
-                super()._trigger_event("message", *args, run_async=False)
-            except Exception:  # noqa: BLE001 - logged by engineio; keep going
-                pass
-
-
-class OrderedClient(socketio.Client):
-    """``socketio.Client`` on ``OrderedEngineIOClient``."""
-
-    def _engineio_client_class(self) -> type[engineio.Client]:
-        return OrderedEngineIOClient
 
 
 class SocketRecorder:

@@ -109,7 +109,7 @@ def test_cors_origins_come_from_config(app: Flask) -> None:
 
 
 def test_websocket_compression_is_off_by_default(app: Flask) -> None:
-    from webapp.realtime.server import StripWebSocketCompression
+    from webapp.realtime.build import StripWebSocketCompression
 
     assert isinstance(app.wsgi_app, StripWebSocketCompression)
     environ = {

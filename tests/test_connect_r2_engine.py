@@ -14,7 +14,7 @@ import websocket
 
 from tests.engagement_support import new_session
 from tests.live import PYTHON, ROOT, SocketFactory, World, base_env
-from webapp.realtime.transport import BufferedReads, apply_mask
+from webapp.engine.transport import BufferedReads, apply_mask
 
 
 def test_the_server_entry_point_freezes_what_start_up_loaded(tmp_path: Path) -> None:

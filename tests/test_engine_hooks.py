@@ -1,9 +1,9 @@
 """Tripwires for the library internals Switchboard relies on.
 
-The real-time stack overrides, wraps, calls or copies private parts of
-python-socketio, python-engineio, eventlet, gevent and simple-websocket (see the
-docstrings of ``webapp/realtime/{server,transport,lean,lean_http,delivery,gate,
-cluster_manager}.py`` and ``webapp/services/replay.py``). None of that is a
+The engine seam (``webapp/engine/``, and the test clients' ordered engine.io
+client in ``tests/support/engine_client.py``) overrides, wraps, calls or copies
+private parts of python-socketio, python-engineio, eventlet, gevent and
+simple-websocket; nothing else may (``test_engine_seam.py``). None of that is a
 public API: an upgrade can rename a method, add a parameter to a hook, stop
 calling it, or change code we copied, and the server would keep importing and
 then misbehave under load. This module checks, in-process and in well under a
@@ -226,7 +226,7 @@ Check = Has | Calls | Free
 
 # ------------------------------------------------------------ python-socketio
 SOCKETIO: list[Check] = [
-    # realtime/server.py: SwitchboardServer overrides
+    # engine/server.py: SwitchboardServer overrides
     Has(
         "socketio.Server.__init__",
         ("self", "client_manager", "logger"),
@@ -372,23 +372,23 @@ SOCKETIO: list[Check] = [
     Has(
         "socketio.Manager.sid_from_eio_sid",
         ("self", "eio_sid", "namespace"),
-        why="server.py, base.py",
+        why="server.py, sockets.py",
     ),
     Has(
         "socketio.Manager.eio_sid_from_sid",
         ("self", "sid", "namespace"),
-        why="server.py, replay.py",
+        why="server.py, sockets.py",
     ),
     Has("socketio.Manager.get_namespaces", ("self",), why="server.py"),
     Has(
         "socketio.Manager.is_connected",
         ("self", "sid", "namespace"),
-        why="base.py, publisher.py",
+        why="sockets.py",
     ),
     Has(
         "socketio.Manager.is_pre_connected",
         ("self", "sid", "namespace"),
-        why="publisher.py",
+        why="sockets.py (is_local)",
     ),
     Has(
         "socketio.PubSubManager.emit",
@@ -481,7 +481,7 @@ SOCKETIO: list[Check] = [
 
 # ------------------------------------------------------------ python-engineio
 ENGINEIO: list[Check] = [
-    # realtime/transport.py: EdgeEngineIO
+    # engine/transport.py: EdgeEngineIO
     Has(
         "engineio.Server",
         attrs=(
@@ -523,7 +523,27 @@ ENGINEIO: list[Check] = [
     ),
     Has("engineio.Server._cors_headers", ("self", "environ"), why="transport.py"),
     Has(
-        "engineio.Server._get_socket", ("self", "sid"), why="wait_for_drain (replay.py)"
+        "engineio.Server._get_socket",
+        ("self", "sid"),
+        why="sockets.py",
+    ),
+    # tests/support/engine_client.py: OrderedEngineIOClient (the test clients)
+    Has(
+        "engineio.Client._trigger_event",
+        ("self", "event", "args", "kwargs"),
+        True,
+        why="OrderedEngineIOClient (tests/support/engine_client.py)",
+    ),
+    Calls(
+        "engineio.Client._receive_packet",
+        "self._trigger_event('message', pkt.data, run_async=True)",
+        "OrderedEngineIOClient handling messages in order",
+    ),
+    Has(
+        "socketio.Client._engineio_client_class",
+        ("self",),
+        True,
+        why="OrderedClient (tests/support/engine_client.py)",
     ),
     Has("engineio.Server.get_queue_empty_exception", ("self",), why="lean.py writer"),
     Has("engineio.Server.reason.SERVER_DISCONNECT", why="transport.py"),
@@ -602,7 +622,7 @@ ENGINEIO: list[Check] = [
             "closing",
             "closed",
         ),
-        why="transport.py, lean.py, delivery.py, replay.py",
+        why="transport.py, lean.py, delivery.py, sockets.py",
     ),
     Has(
         "engineio.socket.Socket.__init__",
@@ -964,7 +984,7 @@ def test_eventlet_reads_only_kept_environ_keys_after_the_app() -> None:
     """release_environ keeps only what eventlet reads once the app returned."""
     from eventlet.wsgi import HttpProtocol
 
-    from webapp.realtime.lean import EVENTLET_AFTER_RESPONSE
+    from webapp.engine.lean import EVENTLET_AFTER_RESPONSE
 
     code = inspect.getsource(HttpProtocol.handle_one_response)
     after_app = code[code.index("self.application(self.environ") :]
@@ -979,7 +999,7 @@ def test_eventlet_reads_only_kept_headers_after_get_environ() -> None:
     """LeanHttpProtocol keeps only the request headers eventlet reads later."""
     from eventlet.wsgi import HttpProtocol
 
-    from webapp.realtime.lean_http import KEPT_HEADERS
+    from webapp.engine.lean_http import KEPT_HEADERS
 
     code = inspect.getsource(HttpProtocol.handle_one_response) + inspect.getsource(
         HttpProtocol.get_client_address
@@ -1006,7 +1026,7 @@ def overrides_of(ours: type, library: type) -> set[str]:
 def _subclasses() -> list[Any]:
     return [
         (
-            "webapp.realtime.server.SwitchboardServer",
+            "webapp.engine.server.SwitchboardServer",
             "socketio.Server",
             {
                 "__init__",
@@ -1020,7 +1040,7 @@ def _subclasses() -> list[Any]:
             },
         ),
         (
-            "webapp.realtime.transport.EdgeEngineIO",
+            "webapp.engine.transport.EdgeEngineIO",
             "engineio.Server",
             {
                 "__init__",
@@ -1031,7 +1051,7 @@ def _subclasses() -> list[Any]:
             },
         ),
         (
-            "webapp.realtime.lean.LeanEngineIO",
+            "webapp.engine.lean.LeanEngineIO",
             "engineio.Server",
             {
                 "__init__",
@@ -1041,7 +1061,7 @@ def _subclasses() -> list[Any]:
             },
         ),
         (
-            "webapp.realtime.lean.LeanSocket",
+            "webapp.engine.lean.LeanSocket",
             "engineio.socket.Socket",
             {
                 "__init__",
@@ -1054,7 +1074,7 @@ def _subclasses() -> list[Any]:
             },
         ),
         (
-            "webapp.realtime.cluster_manager.ClusterRedisManager",
+            "webapp.engine.cluster_manager.ClusterRedisManager",
             "socketio.RedisManager",
             {
                 "__init__",
@@ -1064,14 +1084,24 @@ def _subclasses() -> list[Any]:
             },
         ),
         (
-            "webapp.realtime.gate.QueueOrderedGate",
+            "webapp.engine.gate.QueueOrderedGate",
             "socketio.RedisManager",
             {
                 "emit",
                 "_handle_emit",
             },
         ),
-        ("webapp.realtime.gate.GatedManager", "socketio.Manager", {"emit"}),
+        ("webapp.engine.gate.GatedManager", "socketio.Manager", {"emit"}),
+        (
+            "tests.support.engine_client.OrderedEngineIOClient",
+            "engineio.Client",
+            {"__init__", "_trigger_event"},
+        ),
+        (
+            "tests.support.engine_client.OrderedClient",
+            "socketio.Client",
+            {"_engineio_client_class"},
+        ),
         (
             "webapp.realtime.base.BaseNamespace",
             "socketio.Namespace",
@@ -1102,7 +1132,7 @@ def test_subclass_overrides_exactly(
 def test_lean_http_protocol_overrides_exactly() -> None:
     from eventlet.wsgi import HttpProtocol
 
-    from webapp.realtime.lean_http import lean_http_protocol
+    from webapp.engine.lean_http import lean_http_protocol
 
     found = overrides_of(lean_http_protocol(), HttpProtocol)
     assert found == {"setup", "get_environ", "wbufsize", "wfile", "headers"}, found
@@ -1123,52 +1153,52 @@ COPIES = [
         "python-engineio",
         "engineio.server.Server._handle_connect",
         "049f7c2b2c239080a6481e23e5af43340b0afe7571064b1af495f91cb946bb6c",
-        "webapp/realtime/lean.py (LeanEngineIO._handle_connect)",
+        "webapp/engine/lean.py (LeanEngineIO._handle_connect)",
     ),
     Copy(
         "python-engineio",
         "engineio.socket.Socket._websocket_handler",
         "58afe122719282de1def07b5530c154fbf41a40481bc8a787c4eb7d94db56c9c",
-        "webapp/realtime/lean.py (LeanSocket._websocket_handler and _read)",
+        "webapp/engine/lean.py (LeanSocket._websocket_handler and _read)",
     ),
     Copy(
         "python-engineio",
         "engineio.socket.Socket.schedule_ping",
         "fe316639159cd70d34cdb911a055fc1a0056ff15615b8460a1ab6593c95e9372",
-        "webapp/realtime/lean.py (LeanSocket.schedule_ping)",
+        "webapp/engine/lean.py (LeanSocket.schedule_ping)",
     ),
     Copy(
         "python-engineio",
         "engineio.socket.Socket._send_ping",
         "21861287bd38dedcb34c5d7a2aba3b427cddb013d8f6a5d91d47383805de9bd6",
-        "webapp/realtime/lean.py (LeanSocket._ping_now)",
+        "webapp/engine/lean.py (LeanSocket._ping_now)",
     ),
     Copy(
         "python-engineio",
         "engineio.server.Server.disconnect",
         "3f5faf6e405fe06b8e879409224120d726f1b77e0dc29b01597e49b057fe77bb",
-        "webapp/realtime/transport.py (EdgeEngineIO.disconnect)",
+        "webapp/engine/transport.py (EdgeEngineIO.disconnect)",
         False,
     ),
     Copy(
         "python-socketio",
         "socketio.redis_manager.RedisManager._redis_listen_with_retries",
         "a19262da0295db203961f4868ce9544ec2db02a989fc5067b7a028fdf9bf9e2a",
-        "webapp/realtime/cluster_manager.py"
+        "webapp/engine/cluster_manager.py"
         " (ClusterRedisManager._redis_listen_with_retries)",
     ),
     Copy(
         "python-socketio",
         "socketio.redis_manager.RedisManager._publish",
         "9218e2786bc47d269215f4eec4b219c8277798d4a83c6704b06e13925de9f57d",
-        "webapp/realtime/cluster_manager.py (ClusterRedisManager._publish)",
+        "webapp/engine/cluster_manager.py (ClusterRedisManager._publish)",
         False,
     ),
     Copy(
         "eventlet",
         "eventlet.websocket.RFC6455WebSocket._apply_mask",
         "f6ac2b9da0f0a63c968a26d7ec2a38d9b8e88135836920140b8799d8b83ea002",
-        "webapp/realtime/transport.py (apply_mask)",
+        "webapp/engine/transport.py (apply_mask)",
         False,
     ),
 ]

@@ -22,7 +22,7 @@ from tests.live import (
     open_websocket,
     prepare_database,
 )
-from webapp.realtime.connect_deadline import ConnectDeadlines
+from webapp.engine.connect_deadline import ConnectDeadlines
 
 
 def refusal(url: str, namespace: str, auth: Any) -> Any:

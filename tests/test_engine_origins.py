@@ -9,7 +9,7 @@ import requests
 import websocket
 
 from tests.live import ServerFactory
-from webapp.realtime.server import socket_origins
+from webapp.realtime.build import socket_origins
 
 HANDSHAKE = "/socket.io/?EIO=4&transport=polling"
 

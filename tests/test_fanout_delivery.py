@@ -1,7 +1,7 @@
 """Fan-out delivery: bursts reach many clients complete and in order, any transport.
 
 The server writes emitted packets straight into idle websockets
-(webapp/realtime/delivery.py) and falls back to engine.io's queue otherwise; these
+(webapp/engine/delivery.py) and falls back to engine.io's queue otherwise; these
 tests check both routes under eventlet and gevent with real clients, including a
 client that stops reading so the kernel takes only part of a frame.
 """

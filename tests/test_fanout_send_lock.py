@@ -13,7 +13,7 @@ from typing import Any
 
 from engineio import packet as eio_packet
 
-from webapp.realtime.delivery import DirectLink, websocket_frame
+from webapp.engine.delivery import DirectLink, websocket_frame
 
 
 class Session:

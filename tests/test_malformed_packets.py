@@ -10,7 +10,7 @@ import requests
 import websocket
 
 from tests.live import Api, LiveServer, SocketRecorder, World, open_websocket
-from webapp.realtime.transport import packet_problem, payload_problem
+from webapp.engine.transport import packet_problem, payload_problem
 
 
 def connect_engagement(ws: websocket.WebSocket, token: str) -> None:

@@ -29,7 +29,7 @@ CLIENTS = 300
 # Stock: ~67 KB per connection; this server: ~39 KB (docs/profiles/memory.md).
 # The bound sits between the two, far from both (RSS moves by a few KB).
 MAX_KB_PER_CONNECTION = 52
-# Longer than a writer lingers after its last packet (webapp/realtime/lean.py).
+# Longer than a writer lingers after its last packet (webapp/engine/lean.py).
 SETTLE_S = 2.0
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from types import SimpleNamespace
 from typing import Any
 
-from webapp.realtime.gate import ReplayGate
+from webapp.engine.gate import ReplayGate
 
 
 def _manager(room: str, *sids: str) -> Any:

@@ -1,7 +1,7 @@
 """The Socket.IO side: one server, four namespaces.
 
 Namespace modules are imported inside the functions: services import
-``webapp.realtime.gate``, and importing the namespaces (which import services)
+``webapp.engine.gate``, and importing the namespaces (which import services)
 at package import time would be circular.
 """
 
@@ -12,10 +12,10 @@ from flask import Flask
 
 def init_socketio(app: Flask) -> None:
     """Create the server, register the namespaces and mount it on the app."""
+    from webapp.realtime.build import create_socketio_server, mount
     from webapp.realtime.dashboard import DashboardNamespace
     from webapp.realtime.engagement import EngagementNamespace
     from webapp.realtime.events import EventsNamespace
-    from webapp.realtime.server import create_socketio_server, mount
     from webapp.realtime.system import SystemNamespace
 
     sio = create_socketio_server(app)

@@ -14,10 +14,11 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from webapp import metrics
 from webapp.auth.identity import Identity
 from webapp.auth.tokens import identity_from_socket_token
+from webapp.engine.gate import GATE
+from webapp.engine.sockets import is_connected, sid_of_transport
 from webapp.errors import DependencyDown, DomainError, NotFound, RateLimited
 from webapp.input_guard import is_valid_id
 from webapp.models.time import isoformat, utcnow
-from webapp.realtime.gate import GATE
 from webapp.rooms import rooms_for_identity
 from webapp.services import connections, publisher
 from webapp.services.auth_cache import auth_cache
@@ -173,20 +174,20 @@ class BaseNamespace(socketio.Namespace):
         connection's reader is not held up.
         """
         namespace = self.namespace or "/"
-        sid = self.server.manager.sid_from_eio_sid(eio_sid, namespace)
+        sid = sid_of_transport(self.server.manager, eio_sid, namespace)
         pending = self._pending.pop(sid, None) if sid is not None else None
-        if pending is None:
+        if sid is None or pending is None:
             return  # refused, or gone already
         identity, rooms, context = pending
         with self.app.app_context():
             try:
-                if not self.server.manager.is_connected(sid, namespace):
+                if not is_connected(self.server.manager, sid, namespace):
                     GATE.release(sid)
                     return
                 welcome = self.welcome(sid, identity)
                 publisher.send_to_connection(sid, namespace, "welcome", welcome)
                 self.connection_opened(sid, identity, rooms, context)
-                if not self.server.manager.is_connected(sid, namespace):
+                if not is_connected(self.server.manager, sid, namespace):
                     self.connection_closed(sid, identity)  # it left meanwhile
                 last_event_id = context.get("last_event_id")
                 if last_event_id is None:

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, field_v
 from pydantic import ValidationError as PydanticValidationError
 
 from webapp.auth.identity import Identity
+from webapp.engine.sockets import is_connected
 from webapp.errors import ValidationFailed, details_message, pydantic_details
 from webapp.input_guard import MAX_ID
 from webapp.realtime.base import BaseNamespace
@@ -84,7 +85,7 @@ class EngagementNamespace(BaseNamespace):
                 request.last_event_id,
                 lambda: self.enter_room(sid, room),
             )
-        if not self.server.manager.is_connected(sid, self.namespace):
+        if not is_connected(self.server.manager, sid, self.namespace or "/"):
             # The connection dropped while joining; connection_closed may have run.
             self._leave_everything(sid)
         return {"ok": True, **result}

@@ -191,6 +191,11 @@ class ClusterState:
             self._dirty = False
             return True
 
+    @property
+    def started(self) -> bool:
+        """True once the heartbeat runs."""
+        return self._started
+
     def start(self, spawn: Callable[..., Any], sleep: Callable[[float], Any]) -> None:
         """Run the heartbeat every TTL/3 in a background task (once)."""
         with self._lock:
@@ -224,7 +229,7 @@ def init_cluster_state(app: Flask) -> ClusterState:
 def cluster_state(writer: bool = False) -> ClusterState:
     """The current app's ``ClusterState``; a ``writer`` starts the heartbeat."""
     state: ClusterState = current_app.extensions["switchboard.cluster"]
-    if writer and not state._started:
+    if writer and not state.started:
         sio = current_app.extensions.get("socketio")
         if sio is not None:
             state.start(sio.start_background_task, sio.sleep)

@@ -2,7 +2,7 @@
 
 Publishing checks the queue *before* persisting (``ensure_available``), so an
 outage answers 503 with nothing written; a failure after the commit is reported
-by the emit itself (see ``realtime.cluster_manager.ClusterRedisManager``). Both give up
+by the emit itself (see ``engine.cluster_manager.ClusterRedisManager``). Both give up
 within about a second: a frozen Redis answers like an absent one.
 """
 

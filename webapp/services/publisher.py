@@ -16,12 +16,12 @@ from flask import current_app
 
 from webapp import metrics
 from webapp.auth.identity import Identity
+from webapp.engine.sockets import is_local, send_local
 from webapp.errors import DomainError, Forbidden, ValidationFailed
 from webapp.events import EventType, get_event_type, validate_payload
 from webapp.extensions import db, get_socketio
 from webapp.input_guard import check_json_depth, contains_nul
 from webapp.models.time import isoformat, utcnow
-from webapp.realtime.gate import send_local
 from webapp.services import event_log_writer, message_queue, targets
 from webapp.services.event_log_writer import PUBLISH_LOCK_KEY  # noqa: F401 - bench
 from webapp.services.message_queue import MessageQueueUnavailable
@@ -341,7 +341,7 @@ def send_to_connection(sid: str, namespace: str, event: str, data: Any) -> None:
     reordered behind queue traffic; otherwise through the queue.
     """
     sio = get_socketio()
-    if _is_local(sio.manager, sid, namespace):
+    if is_local(sio.manager, sid, namespace):
         send_local(sio.manager, sid, namespace, event, data)
     else:
         sio.emit(event, data, to=sid, namespace=namespace)
@@ -361,12 +361,6 @@ def send_live(
 ) -> None:
     """Send a live event that the replay gate held back."""
     send_local(manager, sid, namespace, event, envelope)
-
-
-def _is_local(manager: Any, sid: str, namespace: str) -> bool:
-    return bool(
-        manager.is_connected(sid, namespace) or manager.is_pre_connected(sid, namespace)
-    )
 
 
 def enter_room_for_tenant_connections(home_tenant_id: int, room: str) -> int:
@@ -392,7 +386,7 @@ def enter_room_for_tenant_connections(home_tenant_id: int, room: str) -> int:
 
 def disconnect_connection(sid: str, namespace: str) -> None:
     """Close one namespace connection, on whichever process holds it."""
-    if _is_local(get_socketio().manager, sid, namespace):
+    if is_local(get_socketio().manager, sid, namespace):
         get_socketio().disconnect(sid, namespace=namespace, ignore_queue=True)
         return
     try:

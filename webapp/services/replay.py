@@ -17,12 +17,13 @@ from flask import Flask, current_app
 from sqlalchemy import func, select
 
 from webapp import metrics
+from webapp.engine.gate import GATE
+from webapp.engine.sockets import queued_packets
 from webapp.errors import DomainError
 from webapp.extensions import db, get_socketio
 from webapp.input_guard import MAX_ID
 from webapp.models import Event
 from webapp.models.time import utcnow
-from webapp.realtime.gate import GATE
 from webapp.services import publisher
 from webapp.services.retention import oldest_kept_id
 
@@ -100,18 +101,15 @@ def _aware(value: Any) -> Any:
 def wait_for_drain(sid: str, namespace: str) -> bool:
     """Yield until the connection's outgoing queue is short; False if it is gone."""
     sio = get_socketio()
-    try:
-        eio_sid = sio.manager.eio_sid_from_sid(sid, namespace)
-        # python-engineio has no public accessor for a socket's send queue.
-        socket = sio.eio._get_socket(eio_sid)
-    except KeyError:
-        return False
-    while socket.queue.qsize() > REPLAY_QUEUE_HIGH_WATER:
-        if socket.closed:
+    while True:
+        queued = queued_packets(sio, sid, namespace)
+        if queued is None:
             return False
+        if queued <= REPLAY_QUEUE_HIGH_WATER:
+            break
         sio.sleep(0.005)
     sio.sleep(0)  # let heartbeats and other clients through
-    return not socket.closed
+    return queued_packets(sio, sid, namespace) is not None
 
 
 def open_gate(sid: str, namespace: str) -> int:

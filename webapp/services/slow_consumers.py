@@ -19,6 +19,7 @@ import logging
 from flask import Flask
 
 from webapp import metrics
+from webapp.engine.sockets import backlogs, close_transport
 from webapp.extensions import get_socketio
 
 logger = logging.getLogger(__name__)
@@ -56,10 +57,10 @@ def start_slow_consumer_watch(app: Flask) -> None:
         while True:
             sio.sleep(interval)
             try:
-                backlogs = sio.eio.backlogs()
-                to_close, suspects = find_slow_consumers(backlogs, limits, suspects)
+                queued = backlogs(sio)
+                to_close, suspects = find_slow_consumers(queued, limits, suspects)
                 for eio_sid in to_close:
-                    packets, size = backlogs[eio_sid]
+                    packets, size = queued[eio_sid]
                     logger.warning(
                         "closing %s: %d packets (%d bytes) queued, the client is "
                         "not reading",
@@ -68,7 +69,7 @@ def start_slow_consumer_watch(app: Flask) -> None:
                         size,
                     )
                     metrics.SLOW_CONSUMERS_CLOSED.inc()
-                    sio.eio.drop(eio_sid)
+                    close_transport(sio, eio_sid)
             except Exception:  # never let the watch die
                 logger.exception("slow-consumer check failed")
 

@@ -30,7 +30,7 @@ from typing import Any
 from engineio import exceptions, packet
 from engineio.socket import Socket as EngineSocket
 
-from webapp.realtime.transport import EdgeEngineIO
+from webapp.engine.transport import EdgeEngineIO
 
 # Seconds a writer waits for more packets before it ends: a burst keeps one
 # writer, an idle connection none. Short, because every ping starts a writer: at

@@ -257,7 +257,7 @@ class LinkedWebSocketApp:
         self.owner = owner
         self.handler = handler
 
-        # Inner wrappers (the edge checks of realtime/transport.py) find engine.io's
+        # Inner wrappers (the edge checks of engine/transport.py) find engine.io's
         # socket as the handler's ``__self__``: hand them a method bound to it.
         def serve(_owner: EngineSocket, ws: Any) -> Any:
             return self.serve(ws)

@@ -318,10 +318,3 @@ class DeliveredIds:
             if len(self._order) > self.window:
                 self._ids.discard(self._order.popleft())
             return True
-
-
-def send_local(
-    manager: socketio.Manager, sid: str, namespace: str, event: str, data: Any
-) -> None:
-    """Deliver straight to a connection of this process, bypassing queue and gate."""
-    socketio.Manager.emit(manager, event, data, namespace, room=sid)

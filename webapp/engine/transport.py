@@ -6,9 +6,8 @@ malformed long-polling POST can hang, closing a session waits for its client to
 read, and nothing says how many bytes a connection has waiting. ``EdgeEngineIO``
 adds those checks, through python-engineio's per-session internals (``Socket``
 objects, their queues, the ``_async`` driver table and the
-``_bad_request``/``_cors_headers`` responses). The other modules that rely on
-library internals are ``lean.py``, ``lean_http.py``, ``delivery.py``, ``server.py``,
-``gate.py``, ``cluster_manager.py`` and ``services/replay.py``; every name is
+``_bad_request``/``_cors_headers`` responses). Part of the engine seam
+(``webapp/engine/``, the only code using library internals); every name is
 checked at the pinned versions by tests/test_engine_hooks.py.
 """
 

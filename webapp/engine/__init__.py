@@ -1,0 +1,20 @@
+"""The engine seam: the only code touching python-socketio/engineio internals.
+
+Everything else uses the libraries' public API or these modules' functions:
+
+- ``sockets``: local-or-remote checks, a connection's send queue, closing a
+  transport, sending to one connection (what services and namespaces call);
+- ``server``: ``SwitchboardServer``, the contract's checks in the Socket.IO hooks;
+- ``transport``: ``EdgeEngineIO``, engine.io packet checks, counted send queues,
+  closes that never block;
+- ``lean`` / ``lean_http``: idle websockets without writer or ping greenthreads,
+  eventlet's HTTP protocol without per-connection buffers;
+- ``delivery``: fan-out written straight into idle websockets;
+- ``gate`` / ``cluster_manager``: the client managers (in-memory and Redis) with
+  the replay gate;
+- ``connect_deadline``: transports that must connect a namespace in time.
+
+Every private name used here is checked at the pinned versions by
+``tests/unit/test_engine_hooks.py``; ``tests/unit/test_engine_seam.py`` fails when
+code outside this package uses one.
+"""
