@@ -19,8 +19,8 @@ from webapp.auth.tokens import identity_from_socket_token, issue_access_token  #
 from webapp.extensions import db  # noqa: E402
 from webapp.models import Tenant, User  # noqa: E402
 from webapp.services import connections  # noqa: E402
-from webapp.services.auth_cache import init_auth_cache  # noqa: E402
-from webapp.services.connections import ConnectionInfo  # noqa: E402
+from webapp.services.cluster.connections import ConnectionInfo  # noqa: E402
+from webapp.services.tenancy.auth_cache import init_auth_cache  # noqa: E402
 
 REGISTERED = 10_000
 ROUNDS = 2_000

@@ -21,7 +21,7 @@ from webapp.errors import Unauthorized
 from webapp.extensions import db
 from webapp.models import ApiKey, Tenant
 from webapp.models.time import utcnow
-from webapp.services.auth_cache import auth_cache
+from webapp.services.tenancy.auth_cache import auth_cache
 
 ALERT = {
     "namespace": "/engagement",

@@ -28,10 +28,10 @@ from tests.live import (
     build_world,
 )
 from tests.test_cluster_redis import pair  # noqa: F401 - module-scoped fixture
-from webapp.services.cluster import ClusterState
-from webapp.services.message_queue import redis_client
-from webapp.services.presence import PresenceChange
-from webapp.services.presence_redis import RedisPresence
+from webapp.services.cluster.message_queue import redis_client
+from webapp.services.cluster.presence import PresenceChange
+from webapp.services.cluster.presence.redis_store import RedisPresence
+from webapp.services.cluster.state import ClusterState
 
 pytestmark = [pytest.mark.redis, pytest.mark.postgres]
 

@@ -11,9 +11,9 @@ from flask import Flask
 from webapp.extensions import db
 from webapp.models import Tenant, User
 from webapp.models.time import utcnow
-from webapp.services import revocation
-from webapp.services.auth_cache import EXTENSION_KEY, AuthCache
-from webapp.services.message_queue import redis_client
+from webapp.services.cluster.message_queue import redis_client
+from webapp.services.tenancy import revocation
+from webapp.services.tenancy.auth_cache import EXTENSION_KEY, AuthCache
 
 pytestmark = [pytest.mark.redis]
 

@@ -14,8 +14,8 @@ from webapp.auth.tokens import TokenRejected, identity_from_socket_token
 from webapp.extensions import db
 from webapp.models import Tenant, User
 from webapp.models.time import utcnow
-from webapp.services import revocation
-from webapp.services.connections import ConnectionInfo, MemoryConnectionRegistry
+from webapp.services.cluster.connections import ConnectionInfo, MemoryConnectionRegistry
+from webapp.services.tenancy import revocation
 
 
 def _user(kind: str = "msp", role: str = "msp") -> User:

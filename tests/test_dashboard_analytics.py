@@ -12,7 +12,7 @@ from sqlalchemy import event
 from tests.live import SocketRecorder, World
 from webapp.extensions import db
 from webapp.models import Tenant
-from webapp.services import analytics
+from webapp.services.dashboard import analytics
 
 DASH = "/dashboard"
 SEVERITIES = ("info", "low", "medium", "high", "critical")

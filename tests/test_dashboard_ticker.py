@@ -13,8 +13,8 @@ from flask import Flask
 from tests.conftest import LiveServer
 from tests.live import SocketRecorder, build_world
 from webapp.extensions import get_socketio
-from webapp.services.analytics import AnalyticsChannel
-from webapp.services.analytics_ticker import AnalyticsTicker, analytics_interval
+from webapp.services.dashboard.analytics import AnalyticsChannel
+from webapp.services.dashboard.ticker import AnalyticsTicker, analytics_interval
 
 DASH = "/dashboard"
 INTERVAL = 0.25

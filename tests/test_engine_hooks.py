@@ -1103,7 +1103,7 @@ def _subclasses() -> list[Any]:
             {"_engineio_client_class"},
         ),
         (
-            "webapp.realtime.base.BaseNamespace",
+            "webapp.realtime.namespaces.base.BaseNamespace",
             "socketio.Namespace",
             {
                 "__init__",

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from tests.live import SocketRecorder
-from webapp.events import EVENT_TYPES
+from webapp.event_registry import EVENT_TYPES
 
 ENVELOPE_KEYS = {"id", "type", "namespace", "tenant_id", "room", "data", "timestamp"}
 # Per-connection server messages; everything else must be a declared domain event.

@@ -8,7 +8,7 @@ import uuid
 
 from tests.conftest import require_service
 from tests.live import Api, ServerFactory, build_world
-from webapp.services.login_throttle import RedisFailureCounter
+from webapp.services.tenancy.login_throttle import RedisFailureCounter
 
 
 def _login(url: str, email: str, password: str) -> int:

@@ -7,7 +7,7 @@ from pathlib import Path
 from flask import Flask
 from flask.testing import FlaskCliRunner
 
-from webapp.events import EVENT_TYPES, NAMESPACES
+from webapp.event_registry import EVENT_TYPES, NAMESPACES
 from webapp.protocol_docs import docs_path, example_envelope, render_protocol_docs
 
 

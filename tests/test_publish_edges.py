@@ -18,7 +18,7 @@ from webapp.auth.identity import INTEGRATION_ROLE, Identity
 from webapp.errors import NotFound, ValidationFailed
 from webapp.extensions import db
 from webapp.models import Event, Tenant
-from webapp.services import publisher
+from webapp.services.delivery import publish_request, publisher
 
 MAX_ID = 2**63 - 1
 
@@ -193,10 +193,10 @@ def test_the_publish_path_itself_refuses_deep_data_for_services_and_batches(
         publisher.publish_to_room("/engagement", "alert", deep, "tenant:1", 1)
     assert service.value.code == "too_deep"
     items = [
-        publisher.BatchItem(
+        publish_request.BatchItem(
             "/engagement", "alert", {**deep, "tags": []}, {"tenant": 1}
         ),
-        publisher.BatchItem("/engagement", "alert", deep, {"tenant": 1}),
+        publish_request.BatchItem("/engagement", "alert", deep, {"tenant": 1}),
     ]
     with pytest.raises(ValidationFailed) as batch:
         publisher.publish_batch(_integration(1), items)

@@ -25,9 +25,11 @@ from tests.live import Api, LiveServer, SocketFactory, World, build_world
 from tests.test_redis_outage import PrivateRedis
 from webapp import create_app
 from webapp.errors import Conflict
+from webapp.event_registry import get_event_type
 from webapp.extensions import db
 from webapp.models import Event, Tenant
-from webapp.services import event_log_writer, publisher
+from webapp.services.delivery import log_writer as event_log_writer
+from webapp.services.delivery import publish_request, publisher
 
 THREADS = 8
 PER_THREAD = 20
@@ -127,10 +129,14 @@ def test_one_idempotency_key_from_many_threads_is_one_event(file_app: Flask) -> 
 
 
 def _request(tenant_id: int, title: str, key: str | None = None) -> Any:
-    alert = publisher.get_event_type("/engagement", "alert")
+    alert = get_event_type("/engagement", "alert")
     data = {"title": title, "severity": "low", "message": None, "engagement_id": None}
-    digest = publisher.request_hash(alert, f"tenant:{tenant_id}", data) if key else None
-    return publisher.PublishRequest(
+    digest = (
+        publish_request.request_hash(alert, f"tenant:{tenant_id}", data)
+        if key
+        else None
+    )
+    return publish_request.PublishRequest(
         alert, data, f"tenant:{tenant_id}", tenant_id, key, digest
     )
 

@@ -23,7 +23,7 @@ from tests.live import Api, LiveServer, build_world
 from tests.netfault import TcpProxy
 from webapp import create_app
 from webapp.extensions import db
-from webapp.services.event_log_writer import PUBLISH_LOCK_KEY
+from webapp.services.delivery.log_writer import PUBLISH_LOCK_KEY
 
 
 def _through(proxy: TcpProxy, database_url: str) -> str:

@@ -27,8 +27,8 @@ from webapp import create_app
 from webapp.errors import Conflict, DependencyDown
 from webapp.extensions import db, get_socketio
 from webapp.models import Event, Tenant
-from webapp.services import event_log_writer
-from webapp.services.event_log_writer import PUBLISH_LOCK_KEY, Ticket, process
+from webapp.services.delivery import log_writer as event_log_writer
+from webapp.services.delivery.log_writer import PUBLISH_LOCK_KEY, Ticket, process
 
 
 def _count() -> int:

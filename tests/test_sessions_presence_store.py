@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from flask import Flask
 
-from webapp.services.presence import MemoryPresence, PresenceChange, presence_store
+from webapp.services.cluster.presence import (
+    MemoryPresence,
+    PresenceChange,
+    presence_store,
+)
 
 ANN = {"id": 1, "name": "Ann"}
 BOB = {"id": 2, "name": "Bob"}

@@ -13,7 +13,7 @@ from tests.live import (
     join_engagement,
     open_websocket,
 )
-from webapp.services.slow_consumers import find_slow_consumers
+from webapp.services.delivery.slow_consumers import find_slow_consumers
 
 
 def test_only_connections_over_a_limit_twice_in_a_row_are_closed() -> None:

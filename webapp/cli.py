@@ -19,7 +19,7 @@ from webapp.errors import DomainError
 from webapp.extensions import db
 from webapp.models import ApiKey, Tenant, User
 from webapp.protocol_docs import register_protocol_docs
-from webapp.services.platform_admin import PLATFORM_TENANT, create_admin
+from webapp.services.tenancy.platform_admin import PLATFORM_TENANT, create_admin
 
 DEMO_USERS = (
     # (tenant name, email, name, role, password)
@@ -111,7 +111,7 @@ def register_cli(app: Flask) -> None:
     )
     def prune_events_command(older_than: int | None) -> None:
         """Delete events older than the retention period."""
-        from webapp.services.retention import prune_events
+        from webapp.services.delivery.retention import prune_events
 
         click.echo(f"pruned {prune_events(older_than)} events")
 
@@ -212,7 +212,7 @@ def publish_command(
     (clients get it on replay) but no server process receives it live: a warning
     says so on stderr.
     """
-    from webapp.services.external_publisher import (
+    from webapp.services.delivery.external import (
         live_delivery_available,
         publish_as_system,
     )

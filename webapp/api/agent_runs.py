@@ -9,8 +9,8 @@ from pydantic import Field
 
 from webapp.api.schemas import Body, Id, parse_body
 from webapp.auth.guards import authenticated, current_identity
-from webapp.events import PUBLISHERS, AgentEventType
-from webapp.services import agent_runs
+from webapp.event_registry import PUBLISHERS, AgentEventType
+from webapp.services.events import agent_runs
 
 bp = Blueprint("agent_runs", __name__)
 

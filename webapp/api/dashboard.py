@@ -12,7 +12,7 @@ from webapp.auth.guards import authenticated, current_identity
 from webapp.errors import ValidationFailed
 from webapp.models.alert import ALERT_STATUSES
 from webapp.models.intervention import INTERVENTION_STATUSES
-from webapp.services import alerts, analytics, interventions
+from webapp.services.dashboard import alerts, analytics, interventions
 
 bp = Blueprint("dashboard", __name__, url_prefix="/api/dashboard")
 

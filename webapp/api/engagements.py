@@ -10,7 +10,7 @@ from pydantic import Field, model_validator
 from webapp.api.schemas import Body, Id, int_arg, parse_body
 from webapp.auth.guards import authenticated, current_identity
 from webapp.errors import ValidationFailed
-from webapp.services import engagements as engagement_service
+from webapp.services.engagement import engagements as engagement_service
 
 bp = Blueprint("engagements", __name__)
 

@@ -10,7 +10,7 @@ from flask import Blueprint, request
 from webapp.api.schemas import int_arg
 from webapp.auth.guards import authenticated, current_identity
 from webapp.errors import ValidationFailed
-from webapp.services import history
+from webapp.services.delivery import history
 
 bp = Blueprint("history", __name__, url_prefix="/api/events")
 

@@ -14,8 +14,8 @@ from pydantic import Field
 
 from webapp.api.schemas import Body, Id, parse_body
 from webapp.auth.guards import authenticated, current_identity
-from webapp.events import PUBLISHERS, BoundingBox, SecuritySeverity
-from webapp.services import security_events
+from webapp.event_registry import PUBLISHERS, BoundingBox, SecuritySeverity
+from webapp.services.events import security_events
 
 bp = Blueprint("security", __name__)
 

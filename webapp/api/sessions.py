@@ -9,7 +9,7 @@ from pydantic import Field
 
 from webapp.api.schemas import Body, Id, int_arg, parse_body
 from webapp.auth.guards import authenticated, current_identity
-from webapp.services import sessions as session_service
+from webapp.services.engagement import sessions as session_service
 
 bp = Blueprint("sessions", __name__)
 

@@ -9,8 +9,8 @@ from pydantic import Field
 
 from webapp.api.schemas import Body, Id, int_arg, parse_body
 from webapp.auth.guards import authenticated, current_identity
-from webapp.events import PUBLISHERS, CameraState, GpuReading
-from webapp.services import system_state
+from webapp.event_registry import PUBLISHERS, CameraState, GpuReading
+from webapp.services.system import state as system_state
 
 bp = Blueprint("system", __name__)
 

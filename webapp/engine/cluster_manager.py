@@ -13,7 +13,7 @@ from redis.backoff import ExponentialBackoff
 from redis.retry import Retry
 
 from webapp.engine.gate import QueueOrderedGate
-from webapp.services.message_queue import MessageQueueUnavailable, redis_client
+from webapp.redis_client import MessageQueueUnavailable, redis_client
 
 logger = logging.getLogger(__name__)
 

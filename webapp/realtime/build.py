@@ -12,7 +12,7 @@ from webapp.engine.cluster_manager import ClusterRedisManager
 from webapp.engine.delivery import tune_delivery
 from webapp.engine.gate import GatedManager
 from webapp.engine.server import SwitchboardServer
-from webapp.services.replay import event_log_reader
+from webapp.services.delivery.replay import event_log_reader
 
 
 def effective_async_mode(requested: str) -> str:
