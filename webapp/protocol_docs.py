@@ -47,7 +47,7 @@ HEADER = """\
 Every server event that goes through the one publish path, generated from the event
 registry (`webapp/event_registry.py`) — the same declarations that `POST /api/publish`
 validates against. `flask protocol-docs` rewrites this file; `flask protocol-docs
---check` (and `tests/test_protocol_docs.py`) fail when it is stale.
+--check` (and `tests/unit/test_protocol_docs.py`) fail when it is stale.
 
 Each event arrives as the Socket.IO event named by `type`, in one envelope:
 

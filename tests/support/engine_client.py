@@ -1,7 +1,7 @@
 """The test clients' side of the engine seam: an engine.io client keeping order.
 
 The only test-support code that overrides a python-engineio private name
-(``Client._trigger_event``); tests/test_engine_hooks.py checks it at the pinned
+(``Client._trigger_event``); tests/unit/test_engine_hooks.py checks it at the pinned
 version.
 """
 

@@ -16,7 +16,7 @@ every recipient. Anything else takes the stock path, so order is kept:
   on per-connection deflate state), threading mode: stock path.
 
 Everything here depends on private internals (mirrored in docs/profiles/fanout.md;
-``transport.py`` and ``lean.py`` use some of them too; tests/test_engine_hooks.py
+``transport.py`` and ``lean.py`` use some of them too; tests/unit/test_engine_hooks.py
 checks them all at the pinned versions):
 
 - ``socketio.Server._send_eio_packet`` (replaced on the instance; the one call

@@ -8,7 +8,7 @@ adds those checks, through python-engineio's per-session internals (``Socket``
 objects, their queues, the ``_async`` driver table and the
 ``_bad_request``/``_cors_headers`` responses). Part of the engine seam
 (``webapp/engine/``, the only code using library internals); every name is
-checked at the pinned versions by tests/test_engine_hooks.py.
+checked at the pinned versions by tests/unit/test_engine_hooks.py.
 """
 
 from __future__ import annotations

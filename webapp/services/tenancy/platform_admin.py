@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from webapp.auth.passwords import hash_password
 from webapp.errors import Conflict, ValidationFailed
 from webapp.extensions import db
 from webapp.models import Tenant, User
+from webapp.services.tenancy.users import add_user
 
 PLATFORM_TENANT = "Platform"
 MIN_PASSWORD_CHARS = 12
@@ -64,19 +64,8 @@ def create_admin(
     if not name or len(name) > 200:
         raise ValidationFailed("the name must have 1 to 200 characters")
     check_admin_password(password, email, name)
-    taken = db.session.scalar(
-        select(User.id).where(func.lower(User.email) == email.lower())
-    )
-    if taken is not None:
-        raise Conflict(f"a user with email {email} already exists", code="email_taken")
     tenant = platform_tenant(tenant_name)
-    user = User(
-        tenant_id=tenant.id,
-        email=email,
-        name=name,
-        role="admin",
-        password_hash=hash_password(password),
-    )
-    db.session.add(user)
+    taken = f"a user with email {email} already exists"
+    user = add_user(tenant.id, email, name, "admin", password, taken)
     db.session.commit()
     return user

@@ -4,18 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from webapp.auth.api_keys import generate_api_key
 from webapp.auth.identity import Identity
-from webapp.auth.passwords import hash_password
 from webapp.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from webapp.extensions import db
 from webapp.models import ApiKey, Tenant, User
 from webapp.models.time import utcnow
 from webapp.rooms import tenant_room
 from webapp.services.delivery import to_connection
+from webapp.services.tenancy.users import add_user
 from webapp.services.tenancy.visibility import (
     all_tenant_ids,
     get_visible_tenant,
@@ -89,19 +89,7 @@ def create_user(
         raise ValidationFailed(
             "client users belong to a client tenant", details=[{"field": "role"}]
         )
-    existing = db.session.scalar(
-        select(User.id).where(func.lower(User.email) == email.lower())
-    )
-    if existing is not None:
-        raise Conflict("a user with this email already exists", code="email_taken")
-    user = User(
-        tenant_id=tenant.id,
-        email=email,
-        name=name,
-        role=role,
-        password_hash=hash_password(password),
-    )
-    db.session.add(user)
+    user = add_user(tenant.id, email, name, role, password)
     _commit_or_conflict("a user with this email already exists")
     return user
 

@@ -1,4 +1,4 @@
-"""Users' lifecycle after creation: deactivation."""
+"""Users' lifecycle: adding one (the only code that does), deactivation."""
 
 from __future__ import annotations
 
@@ -6,8 +6,10 @@ import logging
 from typing import Any
 
 from flask import Flask, current_app
+from sqlalchemy import func, select
 
 from webapp.auth.identity import Identity
+from webapp.auth.passwords import hash_password
 from webapp.errors import Conflict, Forbidden, NotFound
 from webapp.extensions import db, get_socketio
 from webapp.input_guard import require_id_in_range
@@ -22,6 +24,35 @@ logger = logging.getLogger(__name__)
 
 # Seconds after a deactivation before its sockets are swept a second time.
 SECOND_SWEEP_DELAY = 2.0
+
+
+def add_user(
+    tenant_id: int,
+    email: str,
+    name: str,
+    role: str,
+    password: str,
+    taken: str = "a user with this email already exists",
+) -> User:
+    """Add a user with a hashed password (not committed); 409 ``email_taken``.
+
+    Emails are unique case-insensitively. The REST API, ``flask create-admin``
+    and ``flask seed-demo`` all create users here; the callers check roles.
+    """
+    existing = db.session.scalar(
+        select(User.id).where(func.lower(User.email) == email.lower())
+    )
+    if existing is not None:
+        raise Conflict(taken, code="email_taken")
+    user = User(
+        tenant_id=tenant_id,
+        email=email,
+        name=name,
+        role=role,
+        password_hash=hash_password(password),
+    )
+    db.session.add(user)
+    return user
 
 
 def deactivate_user(identity: Identity, tenant_id: int, user_id: int) -> int:
