@@ -12,7 +12,7 @@ import websocket
 from tests.support.server import LiveServer
 from tests.support.sockets import SocketRecorder, open_websocket
 from tests.support.world import Api, World
-from webapp.engine.transport import packet_problem, payload_problem
+from webapp.engine.packets import packet_problem, payload_problem
 
 
 def connect_engagement(ws: websocket.WebSocket, token: str) -> None:

@@ -16,7 +16,7 @@ from tests.support.engagement import new_session
 from tests.support.server import PYTHON, ROOT, base_env
 from tests.support.sockets import SocketFactory
 from tests.support.world import World
-from webapp.engine.transport import BufferedReads, apply_mask
+from webapp.engine.websocket import BufferedReads, apply_mask
 
 
 def test_the_server_entry_point_freezes_what_start_up_loaded(tmp_path: Path) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from webapp.engine.gate import DeliveredIds, QueueOrderedGate
+from webapp.engine.managers import DeliveredIds, QueueOrderedGate
 
 
 class Recorder:

@@ -342,7 +342,7 @@ SOCKETIO: list[Check] = [
         "self.server._send_eio_packet(eio_sid, p)",
         "direct fan-out (delivery.py)",
     ),
-    # manager internals: gate.py, cluster_manager.py, replay.py, base.py
+    # manager internals: gate.py, managers.py, cluster_manager.py, sockets.py
     Has(
         "socketio.Manager",
         attrs=("rooms", "server", "json"),
@@ -367,7 +367,7 @@ SOCKETIO: list[Check] = [
             "kwargs",
         ),
         True,
-        why="GatedManager.emit (gate.py)",
+        why="GatedManager.emit (managers.py)",
     ),
     Has(
         "socketio.Manager.sid_from_eio_sid",
@@ -404,29 +404,29 @@ SOCKETIO: list[Check] = [
             "kwargs",
         ),
         True,
-        why="QueueOrderedGate.emit (gate.py)",
+        why="QueueOrderedGate.emit (managers.py)",
     ),
     Has(
         "socketio.PubSubManager._handle_emit",
         ("self", "message"),
         True,
-        why="QueueOrderedGate._handle_emit (gate.py)",
+        why="QueueOrderedGate._handle_emit (managers.py)",
     ),
     Calls(
         "socketio.PubSubManager.emit",
         "if kwargs.get('ignore_queue'): return super().emit(",
-        "QueueOrderedGate's local path (gate.py)",
+        "QueueOrderedGate's local path (managers.py)",
     ),
     Calls(
         "socketio.PubSubManager._thread",
         "elif data.get('host_id') != self.host_id:"
         " if data['method'] == 'emit': self._handle_emit(data)",
-        "publishing with host_id None so our own listener delivers (gate.py)",
+        "publishing with host_id None so our own listener delivers (managers.py)",
     ),
     Calls(
         "socketio.PubSubManager._handle_emit",
         "super().emit(message['event'], data,",
-        "the gated local delivery (gate.py)",
+        "the gated local delivery (managers.py)",
     ),
     Has(
         "socketio.RedisManager.__init__",
@@ -719,7 +719,7 @@ ENGINEIO: list[Check] = [
         for name in ("UnknownPacketError", "SocketIsClosedError", "QueueEmpty")
     ),
     # names Switchboard adds to engine.io objects
-    Free("engineio.socket.Socket", "edge_websocket", "CheckedWebSocket (transport.py)"),
+    Free("engineio.socket.Socket", "edge_websocket", "CheckedWebSocket (websocket.py)"),
     Free(
         "engineio.socket.Socket", "edge_rejected", "EdgeEngineIO.reject (transport.py)"
     ),
@@ -753,27 +753,27 @@ EVENTLET: list[Check] = [
         "eventlet.websocket.RFC6455WebSocket._apply_mask",
         ("data", "mask", "length", "offset"),
         True,
-        why="apply_mask drop-in (transport.py)",
+        why="apply_mask drop-in (websocket.py)",
     ),
     Has(
         "eventlet.websocket.RFC6455WebSocket.close",
         ("self", "close_data"),
-        why="CheckedWebSocket close hook (transport.py)",
+        why="CheckedWebSocket close hook (websocket.py)",
     ),
     Calls(
         "eventlet.websocket.RFC6455WebSocket._recv_frame",
         "d = self._apply_mask(d, mask, length=dlen, offset=received)",
-        "the instance-level apply_mask (transport.py)",
+        "the instance-level apply_mask (websocket.py)",
     ),
     Calls(
         "eventlet.websocket.RFC6455WebSocket._recv_frame",
         "d = self.socket.recv(length - received)",
-        "BufferedReads (transport.py)",
+        "BufferedReads (websocket.py)",
     ),
     Calls(
         "eventlet.websocket.RFC6455WebSocket._get_bytes",
         "d = self.socket.recv(numbytes - len(data))",
-        "BufferedReads (transport.py)",
+        "BufferedReads (websocket.py)",
     ),
     Calls(
         "eventlet.websocket.RFC6455WebSocket._recv_frame",
@@ -916,7 +916,7 @@ GEVENT: list[Check] = [
     Has("gevent._socket3.socket.sendall", why="GuardedWebSocket (delivery.py)"),
     Has(
         "gevent._socket3.socket.shutdown",
-        why="CheckedWebSocket.shutdown (transport.py)",
+        why="CheckedWebSocket.shutdown (websocket.py)",
     ),
     Has(
         "gevent.pywsgi.WSGIServer.__init__",
@@ -1084,14 +1084,14 @@ def _subclasses() -> list[Any]:
             },
         ),
         (
-            "webapp.engine.gate.QueueOrderedGate",
+            "webapp.engine.managers.QueueOrderedGate",
             "socketio.RedisManager",
             {
                 "emit",
                 "_handle_emit",
             },
         ),
-        ("webapp.engine.gate.GatedManager", "socketio.Manager", {"emit"}),
+        ("webapp.engine.managers.GatedManager", "socketio.Manager", {"emit"}),
         (
             "tests.support.engine_client.OrderedEngineIOClient",
             "engineio.Client",
@@ -1198,7 +1198,7 @@ COPIES = [
         "eventlet",
         "eventlet.websocket.RFC6455WebSocket._apply_mask",
         "f6ac2b9da0f0a63c968a26d7ec2a38d9b8e88135836920140b8799d8b83ea002",
-        "webapp/engine/transport.py (apply_mask)",
+        "webapp/engine/websocket.py (apply_mask)",
         False,
     ),
 ]

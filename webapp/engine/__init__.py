@@ -5,13 +5,13 @@ Everything else uses the libraries' public API or these modules' functions:
 - ``sockets``: local-or-remote checks, a connection's send queue, closing a
   transport, sending to one connection (what services and namespaces call);
 - ``server``: ``SwitchboardServer``, the contract's checks in the Socket.IO hooks;
-- ``transport``: ``EdgeEngineIO``, engine.io packet checks, counted send queues,
-  closes that never block;
+- ``transport``: ``EdgeEngineIO``: counted send queues, closes that never block;
+  ``packets`` and ``websocket``: engine.io packet and websocket frame checks;
 - ``lean`` / ``lean_http``: idle websockets without writer or ping greenthreads,
   eventlet's HTTP protocol without per-connection buffers;
 - ``delivery``: fan-out written straight into idle websockets;
-- ``gate`` / ``cluster_manager``: the client managers (in-memory and Redis) with
-  the replay gate;
+- ``gate``: the replay gate; ``managers`` / ``cluster_manager``: the client
+  managers (in-memory and Redis) that pass deliveries through it;
 - ``connect_deadline``: transports that must connect a namespace in time.
 
 Every private name used here is checked at the pinned versions by

@@ -12,7 +12,7 @@ import socketio
 from redis.backoff import ExponentialBackoff
 from redis.retry import Retry
 
-from webapp.engine.gate import QueueOrderedGate
+from webapp.engine.managers import QueueOrderedGate
 from webapp.redis_client import MessageQueueUnavailable, redis_client
 
 logger = logging.getLogger(__name__)
@@ -22,7 +22,7 @@ class ClusterRedisManager(QueueOrderedGate, socketio.RedisManager):  # type: ign
     """``RedisManager`` that fails a publish fast and resubscribes promptly.
 
     Deliveries pass the replay gate and every process delivers in the queue's
-    order, each persisted event once (``QueueOrderedGate``, engine/gate.py).
+    order, each persisted event once (``QueueOrderedGate``, engine/managers.py).
 
     The stock manager waits as long as Redis does, retries a publish that may
     have gone through, then logs "giving up" and drops the message. Here a

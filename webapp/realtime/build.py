@@ -10,7 +10,7 @@ from flask import Flask
 
 from webapp.engine.cluster_manager import ClusterRedisManager
 from webapp.engine.delivery import tune_delivery
-from webapp.engine.gate import GatedManager
+from webapp.engine.managers import GatedManager
 from webapp.engine.server import SwitchboardServer
 from webapp.services.delivery.replay import event_log_reader
 
