@@ -13,7 +13,8 @@ from typing import Any
 
 from engineio import packet as eio_packet
 
-from webapp.engine.delivery import DirectLink, websocket_frame
+from webapp.engine.delivery import DirectLink
+from webapp.engine.frames import websocket_frame
 
 
 class Session:

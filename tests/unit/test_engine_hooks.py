@@ -708,7 +708,7 @@ ENGINEIO: list[Check] = [
     Has(
         "engineio.packet.Packet.encode",
         ("self", "b64"),
-        why="PendingFrame.encode (delivery.py)",
+        why="PendingFrame.encode (frames.py)",
     ),
     *(
         Has(f"engineio.packet.{name}", why="lean.py, delivery.py")
@@ -723,9 +723,7 @@ ENGINEIO: list[Check] = [
     Free(
         "engineio.socket.Socket", "edge_rejected", "EdgeEngineIO.reject (transport.py)"
     ),
-    Free(
-        "engineio.packet.Packet", "_switchboard_frame", "websocket_frame (delivery.py)"
-    ),
+    Free("engineio.packet.Packet", "_switchboard_frame", "websocket_frame (frames.py)"),
     # gevent mode must use simple-websocket (delivery.py reads .ws.sock)
     Calls(
         "engineio.async_drivers._websocket_wsgi.SimpleWebSocketWSGI.__call__",
@@ -816,18 +814,18 @@ EVENTLET: list[Check] = [
         why="GuardedWebSocket (delivery.py)",
     ),
     Has("eventlet.greenio.base.GreenSocket.settimeout", why="lean.py"),
-    # lean.py: release_environ, call_later
-    Has("eventlet.wsgi.Input", attrs=("rfile",), why="release_environ (lean.py)"),
+    # environ.py: release_environ; lean.py: call_later
+    Has("eventlet.wsgi.Input", attrs=("rfile",), why="release_environ (environ.py)"),
     Has("eventlet.wsgi.Input.get_socket", ("self",), why="engine.io's eventlet driver"),
     Calls(
         "eventlet.wsgi.HttpProtocol.get_environ",
         "env['wsgi.input'] = env['eventlet.input'] = Input(",
-        "release_environ (lean.py)",
+        "release_environ (environ.py)",
     ),
     Calls(
         "eventlet.wsgi.HttpProtocol.get_environ",
         "env['eventlet.posthooks'] = []",
-        "release_environ (lean.py)",
+        "release_environ (environ.py)",
     ),
     Has("eventlet.hubs.get_hub", why="call_later (lean.py)"),
     Has(
@@ -984,14 +982,14 @@ def test_eventlet_reads_only_kept_environ_keys_after_the_app() -> None:
     """release_environ keeps only what eventlet reads once the app returned."""
     from eventlet.wsgi import HttpProtocol
 
-    from webapp.engine.lean import EVENTLET_AFTER_RESPONSE
+    from webapp.engine.environ import EVENTLET_AFTER_RESPONSE
 
     code = inspect.getsource(HttpProtocol.handle_one_response)
     after_app = code[code.index("self.application(self.environ") :]
     read = set(re.findall(r"self\.environ(?:\.get\(|\[)\s*'([^']+)'", after_app))
     assert read <= set(EVENTLET_AFTER_RESPONSE), (
         f"eventlet now reads {read - set(EVENTLET_AFTER_RESPONSE)} from the environ "
-        "after the app: keep it in lean.EVENTLET_AFTER_RESPONSE"
+        "after the app: keep it in environ.EVENTLET_AFTER_RESPONSE"
     )
 
 

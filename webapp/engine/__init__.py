@@ -9,7 +9,9 @@ Everything else uses the libraries' public API or these modules' functions:
   ``packets`` and ``websocket``: engine.io packet and websocket frame checks;
 - ``lean`` / ``lean_http``: idle websockets without writer or ping greenthreads,
   eventlet's HTTP protocol without per-connection buffers;
-- ``delivery``: fan-out written straight into idle websockets;
+- ``delivery`` / ``frames``: fan-out written straight into idle websockets, each
+  packet's frame built once;
+- ``environ``: what a connection keeps of its WSGI environ;
 - ``gate``: the replay gate; ``managers`` / ``cluster_manager``: the client
   managers (in-memory and Redis) that pass deliveries through it;
 - ``connect_deadline``: transports that must connect a namespace in time.

@@ -35,70 +35,20 @@ from __future__ import annotations
 
 import _socket
 import logging
-import struct
 import types
 from typing import Any
 
 import socketio
-from engineio import packet as eio_packet
 from engineio.socket import Socket as EngineSocket
 
 from webapp import metrics
+from webapp.engine.frames import PendingFrame, frame_of, websocket_frame
 
 logger = logging.getLogger(__name__)
 
 # Async modes whose greenthreads only switch at I/O: a check-then-write on one
 # connection cannot be interleaved with another greenthread's write.
 COOPERATIVE_MODES = ("eventlet", "gevent")
-
-
-class PendingFrame(bytes):
-    """The unsent tail of a directly written frame, queued for the writer.
-
-    Shaped like an engine.io packet (``packet_type``, ``data``, ``encode()``) so
-    the writer's loop and anything measuring the queue handle it unchanged.
-    """
-
-    packet_type = eio_packet.MESSAGE
-    binary = True
-
-    @property
-    def data(self) -> bytes:
-        """The raw bytes still to write."""
-        return bytes(self)
-
-    def encode(self, b64: bool = False) -> PendingFrame:
-        """Itself: ``GuardedWebSocket.send`` writes it as raw bytes."""
-        return self
-
-
-def frame_of(message: str | bytes) -> bytes:
-    """The unmasked, uncompressed websocket frame carrying ``message``."""
-    if isinstance(message, str):
-        payload, opcode = message.encode("utf-8"), 0x81  # FIN + text
-    else:
-        payload, opcode = bytes(message), 0x82  # FIN + binary
-    size = len(payload)
-    if size < 126:
-        header = bytes((opcode, size))
-    elif size < 65536:
-        header = struct.pack("!BBH", opcode, 126, size)
-    else:
-        header = struct.pack("!BBQ", opcode, 127, size)
-    return header + payload
-
-
-def websocket_frame(pkt: Any) -> bytes:
-    """The frame for an engine.io packet, cached on the packet.
-
-    Every recipient of one emit gets the same packet object, so the frame is
-    built once per emit.
-    """
-    frame: bytes | None = getattr(pkt, "_switchboard_frame", None)
-    if frame is None:
-        frame = frame_of(pkt.encode())
-        pkt._switchboard_frame = frame
-    return frame
 
 
 class DirectLink:

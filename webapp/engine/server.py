@@ -15,7 +15,8 @@ import socketio
 
 from webapp import metrics
 from webapp.engine.connect_deadline import ConnectDeadlines
-from webapp.engine.lean import LeanEngineIO, slim_environ
+from webapp.engine.environ import slim_environ
+from webapp.engine.lean import LeanEngineIO
 from webapp.errors import ValidationFailed
 from webapp.input_guard import contains_nul, json_depth_exceeds
 from webapp.metrics import MALFORMED_PACKETS
