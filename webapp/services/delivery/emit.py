@@ -6,15 +6,12 @@ it from the log writer (in id order), volatile ones from the publisher.
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from webapp import metrics
 from webapp.extensions import get_socketio
 from webapp.services.cluster import message_queue
 from webapp.services.cluster.message_queue import MessageQueueUnavailable
-
-logger = logging.getLogger(__name__)
 
 
 def emit_envelope(envelope: dict[str, Any], skip_sid: str | None = None) -> None:

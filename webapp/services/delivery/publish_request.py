@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import logging
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,8 +20,6 @@ from webapp.event_registry import EventType, get_event_type, validate_payload
 from webapp.input_guard import check_json_depth, contains_nul
 from webapp.services.cluster import message_queue
 from webapp.services.delivery import targets
-
-logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,6 @@ through ``emit.emit_envelope``.
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from webapp.auth.identity import Identity
@@ -27,8 +26,6 @@ from webapp.services.delivery.publish_request import (
     error_details,
     prepare,
 )
-
-logger = logging.getLogger(__name__)
 
 
 def publish_batch(identity: Identity, items: list[BatchItem]) -> list[PublishResult]:
