@@ -10,7 +10,7 @@ import shutil
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -19,54 +19,21 @@ from flask import Flask
 from sqlalchemy import event, func, select
 from sqlalchemy.exc import IntegrityError
 
-from config import TestingConfig
-from tests.cluster.test_redis_outage import PrivateRedis
 from tests.conftest import require_service
+from tests.support.private_redis import PrivateRedis
+from tests.support.publish_writer import alert_request, file_app, publish_alert
 from tests.support.server import LiveServer
 from tests.support.sockets import SocketFactory
 from tests.support.world import Api, World, build_world
-from webapp import create_app
 from webapp.errors import Conflict
-from webapp.event_registry import get_event_type
 from webapp.extensions import db
 from webapp.models import Event, Tenant
 from webapp.services.delivery import log_writer as event_log_writer
-from webapp.services.delivery import publish_request, publisher
+
+__all__ = ["file_app"]  # a fixture, used by name
 
 THREADS = 8
 PER_THREAD = 20
-
-
-@pytest.fixture
-def file_app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Flask]:
-    """An in-process app (threading mode) on a SQLite file, so the writer runs."""
-    import config as config_module
-
-    class FileConfig(TestingConfig):
-        SQLALCHEMY_DATABASE_URI = f"sqlite:///{tmp_path / 'group.db'}"
-
-    monkeypatch.setitem(config_module.config, "group-test", FileConfig)
-    app = create_app("group-test")
-    with app.app_context():
-        db.create_all()
-        db.session.add_all(
-            [Tenant(name="one", kind="client"), Tenant(name="two", kind="client")]
-        )
-        db.session.commit()
-        yield app
-        db.session.remove()
-
-
-def _publish(app: Flask, tenant_id: int, title: str, key: str | None = None) -> Any:
-    with app.app_context():
-        return publisher.publish_to_room(
-            "/engagement",
-            "alert",
-            {"title": title, "severity": "low"},
-            f"tenant:{tenant_id}",
-            tenant_id,
-            key,
-        )
 
 
 def _in_threads(count: int, target: Callable[[int], None]) -> None:
@@ -89,7 +56,7 @@ def test_concurrent_publishes_share_commits_and_keep_every_event(
     def worker(index: int) -> None:
         barrier.wait()
         for n in range(PER_THREAD):
-            result = _publish(file_app, 1, f"{index}-{n}")
+            result = publish_alert(file_app, 1, f"{index}-{n}")
             with lock:
                 ids.append(result.envelope["id"])
 
@@ -111,7 +78,7 @@ def test_one_idempotency_key_from_many_threads_is_one_event(file_app: Flask) -> 
         barrier.wait()
         try:
             # Even threads send one body, odd threads another: one body wins.
-            outcomes[index] = _publish(file_app, 1, f"body-{index % 2}", key)
+            outcomes[index] = publish_alert(file_app, 1, f"body-{index % 2}", key)
         except Conflict as exc:
             outcomes[index] = exc
 
@@ -130,25 +97,14 @@ def test_one_idempotency_key_from_many_threads_is_one_event(file_app: Flask) -> 
     )
 
 
-def _request(tenant_id: int, title: str, key: str | None = None) -> Any:
-    alert = get_event_type("/engagement", "alert")
-    data = {"title": title, "severity": "low", "message": None, "engagement_id": None}
-    digest = (
-        publish_request.request_hash(alert, f"tenant:{tenant_id}", data)
-        if key
-        else None
-    )
-    return publish_request.PublishRequest(
-        alert, data, f"tenant:{tenant_id}", tenant_id, key, digest
-    )
-
-
 def test_a_failing_group_loses_and_duplicates_nothing_of_the_others(
     file_app: Flask,
 ) -> None:
-    good_one = event_log_writer.Ticket([_request(1, "a"), _request(1, "b")])
-    bad = event_log_writer.Ticket([_request(1, "c"), _request(999, "no tenant")])
-    good_two = event_log_writer.Ticket([_request(2, "d", key="k")])
+    good_one = event_log_writer.Ticket([alert_request(1, "a"), alert_request(1, "b")])
+    bad = event_log_writer.Ticket(
+        [alert_request(1, "c"), alert_request(999, "no tenant")]
+    )
+    good_two = event_log_writer.Ticket([alert_request(2, "d", key="k")])
     with db.engine.connect() as connection:
         event_log_writer.process([good_one, bad, good_two], connection)
     assert isinstance(bad.error, IntegrityError) and bad.results is None
@@ -244,11 +200,11 @@ def test_in_memory_apps_write_inline_with_the_same_rules(app: Flask) -> None:
     db.session.add(Tenant(name="inline", kind="client"))
     db.session.commit()
     assert event_log_writer.writer_for(app) is None
-    first = _publish(app, 1, "one", "k")
-    assert _publish(app, 1, "one", "k").envelope["id"] == first.envelope["id"]
+    first = publish_alert(app, 1, "one", "k")
+    assert publish_alert(app, 1, "one", "k").envelope["id"] == first.envelope["id"]
     with pytest.raises(Conflict):
-        _publish(app, 1, "two", "k")
-    assert _publish(app, 1, "three").envelope["id"] > first.envelope["id"]
+        publish_alert(app, 1, "two", "k")
+    assert publish_alert(app, 1, "three").envelope["id"] > first.envelope["id"]
     assert db.session.scalar(select(func.count(Event.id))) == 2
 
 

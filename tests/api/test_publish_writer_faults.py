@@ -21,7 +21,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from config import TestingConfig
-from tests.api.test_publish_group_writer import _publish, _request, file_app  # noqa: F401
+from tests.support.publish_writer import alert_request, file_app, publish_alert  # noqa: F401 - fixture
 from tests.support.server import LiveServer
 from tests.support.sockets import SocketFactory
 from tests.support.world import build_world
@@ -94,8 +94,8 @@ def test_a_commit_whose_reply_is_lost_is_503_unknown_and_never_retried(
         raise OperationalError("COMMIT", {}, Exception("connection lost"))  # ...
 
     monkeypatch.setattr(dialect, "do_commit", commit_then_lose_reply)
-    one = Ticket([_request(1, "a"), _request(1, "b")])
-    two = Ticket([_request(2, "c")])
+    one = Ticket([alert_request(1, "a"), alert_request(1, "b")])
+    two = Ticket([alert_request(2, "c")])
     with db.engine.connect() as connection:
         process([one, two], connection)
     for ticket in (one, two):
@@ -121,9 +121,9 @@ def test_an_emit_that_raises_fails_only_its_caller(
 
     monkeypatch.setattr(server, "emit", emit)
     first, broken, last = (
-        Ticket([_request(1, "a")]),
-        Ticket([_request(2, "b")]),
-        Ticket([_request(1, "c")]),
+        Ticket([alert_request(1, "a")]),
+        Ticket([alert_request(2, "b")]),
+        Ticket([alert_request(1, "c")]),
     )
     with db.engine.connect() as connection:
         process([first, broken, last], connection)
@@ -139,8 +139,8 @@ def test_a_conflict_with_a_claim_that_then_fails_is_not_answered(
 ) -> None:
     # The claim on key k fails with its ticket (tenant 999 does not exist), so
     # the other body for k is the first use of k, not a conflict.
-    claimer = Ticket([_request(1, "a", key="k"), _request(999, "no tenant")])
-    other = Ticket([_request(1, "b", key="k")])
+    claimer = Ticket([alert_request(1, "a", key="k"), alert_request(999, "no tenant")])
+    other = Ticket([alert_request(1, "b", key="k")])
     with db.engine.connect() as connection:
         process([claimer, other], connection)
     assert isinstance(claimer.error, IntegrityError)
@@ -153,8 +153,8 @@ def test_a_conflict_with_a_claim_that_then_fails_is_not_answered(
 def test_a_conflict_with_a_claim_that_commits_is_answered_409(
     file_app: Flask,  # noqa: F811
 ) -> None:
-    claimer = Ticket([_request(1, "a", key="k")])
-    other = Ticket([_request(1, "b", key="k")])
+    claimer = Ticket([alert_request(1, "a", key="k")])
+    other = Ticket([alert_request(1, "b", key="k")])
     with db.engine.connect() as connection:
         process([claimer, other], connection)
     assert claimer.results is not None
@@ -180,10 +180,10 @@ def test_a_lock_granted_with_its_reply_lost_is_not_left_held(
 ) -> None:
     options = {"connect_args": {"cursor_factory": _LockReplyLost}}
     for app in _pg_app(postgres_url, monkeypatch, **options):
-        _publish(app, 1, "first")  # the writer and its connection are up
+        publish_alert(app, 1, "first")  # the writer and its connection are up
         _LockReplyLost.armed = True
         with pytest.raises(DependencyDown):
-            _publish(app, 1, "lost")
+            publish_alert(app, 1, "lost")
         assert not _LockReplyLost.armed
         other = psycopg2.connect(postgres_url)
         try:
@@ -193,7 +193,7 @@ def test_a_lock_granted_with_its_reply_lost_is_not_left_held(
                 cursor.execute("SELECT pg_advisory_unlock(%s)", (PUBLISH_LOCK_KEY,))
         finally:
             other.close()
-        _publish(app, 1, "after")
+        publish_alert(app, 1, "after")
         assert _count() == 2
 
 
@@ -219,7 +219,7 @@ def test_a_failed_unlock_closes_the_connection_and_frees_the_lock(
     for _app in _pg_app(postgres_url, monkeypatch, **options):
         with db.engine.connect() as connection:
             _UnlockFails.armed = True
-            ticket = Ticket([_request(1, "a")])
+            ticket = Ticket([alert_request(1, "a")])
             process([ticket], connection)
             assert ticket.results is not None and not _UnlockFails.armed
             other = psycopg2.connect(postgres_url)
@@ -232,7 +232,7 @@ def test_a_failed_unlock_closes_the_connection_and_frees_the_lock(
                     cursor.execute("SELECT pg_advisory_unlock(%s)", (PUBLISH_LOCK_KEY,))
             finally:
                 other.close()
-            again = Ticket([_request(1, "b")])
+            again = Ticket([alert_request(1, "b")])
             process([again], connection)  # the same writer connection reconnects
             assert again.results is not None
         assert _count() == 2
@@ -249,7 +249,7 @@ def test_a_stuck_writer_answers_503_and_drops_what_it_never_took(
 
     def publish(name: str) -> None:
         try:
-            outcomes[name] = _publish(pg_app, 1, name)
+            outcomes[name] = publish_alert(pg_app, 1, name)
         except DependencyDown as exc:
             outcomes[name] = exc
 
@@ -271,7 +271,7 @@ def test_a_stuck_writer_answers_503_and_drops_what_it_never_took(
         error = outcomes[name]
         assert isinstance(error, DependencyDown) and error.status == 503
         assert error.details == {"persisted": persisted}
-    after = _publish(pg_app, 1, "after")
+    after = publish_alert(pg_app, 1, "after")
     titles = db.session.scalars(select(Event.data).order_by(Event.id)).all()
     assert [t["title"] for t in titles] == ["taken", "after"]
     assert after.envelope["id"] == _count() and _count() == 2
@@ -285,13 +285,13 @@ def test_a_lock_error_reaches_the_caller_as_503(
         holder = _hold_lock(postgres_url)
         try:
             with pytest.raises(DependencyDown) as caught:
-                _publish(app, 1, "blocked")
+                publish_alert(app, 1, "blocked")
         finally:
             holder.close()
         assert caught.value.status == 503
         assert caught.value.code == "dependency_unavailable"
         assert isinstance(caught.value.__cause__, OperationalError)
-        assert _publish(app, 1, "after").envelope["id"] == 1, "the writer recovers"
+        assert publish_alert(app, 1, "after").envelope["id"] == 1, "the writer recovers"
 
 
 def test_inline_publishes_on_postgresql_release_the_lock_they_took(
@@ -305,7 +305,7 @@ def test_inline_publishes_on_postgresql_release_the_lock_they_took(
         idle = [db.engine.connect() for _ in range(3)]
         for connection in idle:  # the pool now holds several idle connections
             connection.close()
-        _publish(app, 1, "one")
+        publish_alert(app, 1, "one")
         other = psycopg2.connect(postgres_url)
         try:
             with other.cursor() as cursor:
