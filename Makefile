@@ -54,7 +54,7 @@ screenshots: install node browser
 # many more examples per operation than `make test` (8); FUZZ_EXAMPLES=1000 for more.
 FUZZ_EXAMPLES ?= 200
 fuzz: install
-	OPENAPI_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/python -m pytest tests/test_openapi_fuzz.py $(PYTEST_ARGS)
+	OPENAPI_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/python -m pytest tests/api/test_openapi_fuzz.py $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check .

@@ -67,7 +67,7 @@ def serve() -> None:
     if mode == "eventlet":
         import eventlet.wsgi
 
-        from webapp.realtime.lean_http import lean_http_protocol
+        from webapp.engine.lean_http import lean_http_protocol
 
         listener = eventlet.listen((host, port), backlog=backlog)
         eventlet.wsgi.server(

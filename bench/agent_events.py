@@ -22,7 +22,7 @@ from bench.common import (
     run_node,
     running_server,
 )
-from tests.live import Api
+from tests.support.world import Api
 
 NAME = "agent_events"
 

@@ -1,7 +1,7 @@
 """Shared helpers: a real server per scenario, Node scripts, tables and results.
 
 Every benchmark starts ``python wsgi.py`` (eventlet) as a subprocess on
-127.0.0.1 through ``tests.live``, on a fresh SQLite file or a fresh PostgreSQL
+127.0.0.1 through ``tests.support``, on a fresh SQLite file or a fresh PostgreSQL
 database, and drives it with real clients.
 """
 
@@ -24,18 +24,17 @@ from typing import Any
 
 import requests
 
-from tests.live import (
+from tests.support.server import (
     PYTHON,
     ROOT,
     ServerProcess,
-    World,
     base_env,
-    build_world,
     create_database,
     drop_database,
     free_port,
     prepare_database,
 )
+from tests.support.world import World, build_world
 
 BENCH_DIR = Path(__file__).resolve().parent
 JS_DIR = BENCH_DIR / "js"

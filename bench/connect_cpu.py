@@ -18,9 +18,9 @@ from webapp import create_app  # noqa: E402
 from webapp.auth.tokens import identity_from_socket_token, issue_access_token  # noqa: E402
 from webapp.extensions import db  # noqa: E402
 from webapp.models import Tenant, User  # noqa: E402
-from webapp.services import connections  # noqa: E402
-from webapp.services.auth_cache import init_auth_cache  # noqa: E402
-from webapp.services.connections import ConnectionInfo  # noqa: E402
+from webapp.services.cluster.connections import ConnectionInfo  # noqa: E402
+from webapp.services.cluster.state import connections  # noqa: E402
+from webapp.services.tenancy.auth_cache import init_auth_cache  # noqa: E402
 
 REGISTERED = 10_000
 ROUNDS = 2_000

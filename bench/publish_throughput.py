@@ -29,7 +29,7 @@ from bench.common import (
 
 NAME = "publish_throughput"
 QUEUES = ("none", "redis")
-PUBLISH_LOCK_KEY = 0x53574244  # webapp.services.publisher.PUBLISH_LOCK_KEY
+PUBLISH_LOCK_KEY = 0x53574244  # webapp.services.delivery.log_writer.PUBLISH_LOCK_KEY
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

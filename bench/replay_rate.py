@@ -26,7 +26,7 @@ from bench.common import (
     run_node,
     running_server,
 )
-from tests.live import publish_alerts
+from tests.support.world import publish_alerts
 
 NAME = "replay_rate"
 CLIENTS = ("node", "python")

@@ -20,17 +20,16 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskCliRunner
 
-from tests.live import (
+from tests.support.server import (
     LiveServer,
     ServerProcess,
-    SocketRecorder,
-    World,
     base_env,
-    build_world,
     create_database,
     drop_database,
     prepare_database,
 )
+from tests.support.sockets import SocketRecorder
+from tests.support.world import World, build_world
 from webapp import create_app
 from webapp.extensions import db
 

@@ -40,6 +40,7 @@ def create_app(config_name: str | None = None) -> Flask:
     _disable_cookie_sessions(app)
 
     register_extensions(app)
+    register_publish_targets()
     register_blueprints(app)
     register_errorhandlers(app)
     register_sockets(app)
@@ -52,8 +53,8 @@ def register_extensions(app: Flask) -> None:
     """Bind the unbound extensions to this app."""
     from webapp.auth.tokens import register_jwt_callbacks
     from webapp.extensions import db, jwt, migrate
-    from webapp.services.connections import init_connections
-    from webapp.services.login_throttle import init_login_throttle
+    from webapp.services.cluster.connections import init_connections
+    from webapp.services.tenancy.login_throttle import init_login_throttle
 
     uri = app.config["SQLALCHEMY_DATABASE_URI"]
     options = dict(app.config["SQLALCHEMY_ENGINE_OPTIONS"])
@@ -98,6 +99,13 @@ def register_errorhandlers(app: Flask) -> None:
     from webapp.errors import register_error_handlers
 
     register_error_handlers(app)
+
+
+def register_publish_targets() -> None:
+    """The target kinds ``POST /api/publish`` and the services resolve to rooms."""
+    from webapp.services.delivery.target_kinds import register_target_kinds
+
+    register_target_kinds()
 
 
 def register_sockets(app: Flask) -> None:

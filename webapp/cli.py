@@ -14,12 +14,12 @@ from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from webapp.auth.api_keys import KEY_PREFIX, hash_api_key
-from webapp.auth.passwords import hash_password
 from webapp.errors import DomainError
 from webapp.extensions import db
 from webapp.models import ApiKey, Tenant, User
 from webapp.protocol_docs import register_protocol_docs
-from webapp.services.platform_admin import PLATFORM_TENANT, create_admin
+from webapp.services.tenancy.platform_admin import PLATFORM_TENANT, create_admin
+from webapp.services.tenancy.users import add_user
 
 DEMO_USERS = (
     # (tenant name, email, name, role, password)
@@ -70,15 +70,8 @@ def seed_demo() -> dict[str, Any]:
         tenant = tenants[tenant_name]
         user = db.session.scalar(select(User).where(User.email == email))
         if user is None:
-            user = User(
-                tenant_id=tenant.id,
-                email=email,
-                name=name,
-                role=role,
-                password_hash=hash_password(password),
-            )
-            db.session.add(user)
-            db.session.flush()
+            user = add_user(tenant.id, email, name, role, password)
+            db.session.flush()  # its id, for the JSON below
         users.append(
             {
                 "email": email,
@@ -111,7 +104,7 @@ def register_cli(app: Flask) -> None:
     )
     def prune_events_command(older_than: int | None) -> None:
         """Delete events older than the retention period."""
-        from webapp.services.retention import prune_events
+        from webapp.services.delivery.retention import prune_events
 
         click.echo(f"pruned {prune_events(older_than)} events")
 
@@ -212,7 +205,7 @@ def publish_command(
     (clients get it on replay) but no server process receives it live: a warning
     says so on stderr.
     """
-    from webapp.services.external_publisher import (
+    from webapp.services.delivery.external import (
         live_delivery_available,
         publish_as_system,
     )

@@ -12,7 +12,7 @@
 #   tokens = auth_login.sync(client=Client(base_url=URL), body=LoginBody(email=..., password=...))
 #   api = AuthenticatedClient(base_url=URL, token=tokens.access_token)
 #
-# tests/test_openapi_client.py runs this script against a live server and uses the result.
+# tests/clients/test_generated_python_client.py runs this script against a live server and uses the result.
 set -eu
 BASE_URL=${1:-http://127.0.0.1:5000}
 OUTPUT_DIR=${2:-switchboard_client}

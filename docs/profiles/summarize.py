@@ -34,7 +34,13 @@ BUCKETS = [
     ("emit (socket.io / Redis)", ("emit_envelope", "Server.emit")),
     (
         "persist (insert, idempotency lookup)",
-        ("_persist", "deliver_many", "_deliver_one_locked", "_find_idempotent"),
+        (
+            "persist_group",
+            "_persist",
+            "deliver_many",
+            "_deliver_one_locked",
+            "_find_idempotent",
+        ),
     ),
     ("validate (target, schema, depth)", ("prepare (", "publish_to_room")),
     ("parse body (JSON, pydantic)", ("parse_body", "get_json")),

@@ -28,18 +28,18 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from tests.conftest import CHROMIUM, CHROMIUM_FLAGS  # noqa: E402
-from tests.dashpage_support import (  # noqa: E402
+from tests.support.dashboard_page import (  # noqa: E402
     DOCS_SCREENSHOTS,
     Activity,
     open_dashboard,
 )
-from tests.live import (  # noqa: E402
+from tests.support.server import (  # noqa: E402
     ServerProcess,
-    SocketRecorder,
     base_env,
-    build_world,
     prepare_database,
 )
+from tests.support.sockets import SocketRecorder  # noqa: E402
+from tests.support.world import build_world  # noqa: E402
 
 SEVERITY_WEIGHTS = {"info": 5, "low": 6, "medium": 4, "high": 2, "critical": 1}
 SUMMARIES = ["Door forced open", "Motion after hours", "Badge refused", "Tailgating"]

@@ -8,8 +8,8 @@ from flask import Blueprint
 
 from webapp.api.schemas import AgentEventBody, AgentRunBody, parse_body
 from webapp.auth.guards import authenticated, current_identity
-from webapp.events import PUBLISHERS
-from webapp.services import agent_runs
+from webapp.event_registry import PUBLISHERS
+from webapp.services.events import agent_runs
 
 bp = Blueprint("agent_runs", __name__)
 

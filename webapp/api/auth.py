@@ -8,7 +8,7 @@ from flask import Blueprint, Response, request
 from flask_jwt_extended import current_user, get_jwt, jwt_required
 
 from webapp.api.schemas import LoginBody, parse_body
-from webapp.services import auth as auth_service
+from webapp.services.tenancy import auth as auth_service
 
 bp = Blueprint("auth", __name__, url_prefix="/api/auth")
 

@@ -18,7 +18,7 @@ from webapp.api.schemas import (
 )
 from webapp.auth.guards import authenticated, current_identity
 from webapp.auth.permissions import ALERT_ACTION_ROLES
-from webapp.services import alerts, analytics, interventions
+from webapp.services.dashboard import alerts, analytics, interventions
 
 bp = Blueprint("dashboard", __name__, url_prefix="/api/dashboard")
 

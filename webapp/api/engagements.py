@@ -16,7 +16,7 @@ from webapp.api.schemas import (
     parse_query,
 )
 from webapp.auth.guards import authenticated, current_identity
-from webapp.services import engagements as engagement_service
+from webapp.services.engagement import engagements as engagement_service
 
 bp = Blueprint("engagements", __name__)
 

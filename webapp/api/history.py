@@ -8,7 +8,7 @@ from flask import Blueprint
 
 from webapp.api.schemas import EventsQuery, parse_query
 from webapp.auth.guards import authenticated, current_identity
-from webapp.services import history
+from webapp.services.delivery import history
 
 bp = Blueprint("history", __name__, url_prefix="/api/events")
 

@@ -7,8 +7,9 @@ from typing import Any
 from flask import Blueprint, Response
 
 from webapp.auth.guards import authenticated, current_identity
-from webapp.services import connections, readiness
-from webapp.services.tenancy import visible_tenant_ids
+from webapp.services import readiness
+from webapp.services.cluster import connections
+from webapp.services.tenancy.visibility import visible_tenant_ids
 
 bp = Blueprint("ops", __name__)
 

@@ -9,7 +9,7 @@ from flask import Blueprint, current_app, request
 from webapp.api.schemas import PublishBody, parse_body
 from webapp.auth.guards import authenticated, current_identity
 from webapp.errors import ValidationFailed
-from webapp.services import publisher
+from webapp.services.delivery import publish_request, publisher
 
 bp = Blueprint("publish", __name__, url_prefix="/api/publish")
 
@@ -20,12 +20,12 @@ def publish() -> tuple[dict[str, Any], int]:
     """Validate, persist and emit one event.
 
     Errors: ``details`` is a list of ``{"field", "message"}`` objects
-    (``publisher.error_details``).
+    (``publish_request.error_details``).
     """
     try:
         body = parse_body(PublishBody)
     except ValidationFailed as exc:
-        raise publisher.error_details(exc) from None
+        raise publish_request.error_details(exc) from None
     result = publisher.publish_as(
         current_identity(),
         body.namespace,
@@ -59,9 +59,9 @@ def publish_batch() -> tuple[dict[str, Any], int]:
         try:
             body = parse_body(PublishBody, item)
         except ValidationFailed as exc:
-            raise publisher.error_details(exc, index) from None
+            raise publish_request.error_details(exc, index) from None
         parsed.append(
-            publisher.BatchItem(
+            publish_request.BatchItem(
                 body.namespace, body.event, body.data, body.target, body.idempotency_key
             )
         )

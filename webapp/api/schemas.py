@@ -22,7 +22,7 @@ from pydantic import (
 )
 
 from webapp.errors import ValidationFailed, pydantic_details
-from webapp.events import (
+from webapp.event_registry import (
     AgentEventType,
     BoundingBox,
     CameraState,

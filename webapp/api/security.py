@@ -12,8 +12,8 @@ from flask import Blueprint
 
 from webapp.api.schemas import DetectionBody, SecurityEventBody, parse_body
 from webapp.auth.guards import authenticated, current_identity
-from webapp.events import PUBLISHERS
-from webapp.services import security_events
+from webapp.event_registry import PUBLISHERS
+from webapp.services.events import security_events
 
 bp = Blueprint("security", __name__)
 

@@ -8,7 +8,7 @@ from flask import Blueprint
 
 from webapp.api.schemas import SessionBody, SessionsQuery, parse_body, parse_query
 from webapp.auth.guards import authenticated, current_identity
-from webapp.services import sessions as session_service
+from webapp.services.engagement import sessions as session_service
 
 bp = Blueprint("sessions", __name__)
 

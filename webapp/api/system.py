@@ -15,8 +15,8 @@ from webapp.api.schemas import (
     parse_query,
 )
 from webapp.auth.guards import authenticated, current_identity
-from webapp.events import PUBLISHERS
-from webapp.services import system_state
+from webapp.event_registry import PUBLISHERS
+from webapp.services.system import state as system_state
 
 bp = Blueprint("system", __name__)
 

@@ -8,7 +8,7 @@ from flask import Blueprint, Response
 
 from webapp.api.schemas import ApiKeyBody, TenantBody, UserBody, parse_body
 from webapp.auth.guards import authenticated, current_identity
-from webapp.services import tenants as tenant_service
+from webapp.services.tenancy import tenants as tenant_service
 
 bp = Blueprint("tenants", __name__, url_prefix="/api/tenants")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response
 
 from webapp.auth.guards import authenticated, current_identity
-from webapp.services import users as user_service
+from webapp.services.tenancy import users as user_service
 
 bp = Blueprint("users", __name__, url_prefix="/api/tenants")
 

@@ -2,7 +2,7 @@
 
 One entry per kind, each the envelope ``{id, type, tenant_id, created_at, data}``
 with its own ``data`` model and the headers the sender sets. The outbox builds the
-bodies as JSON; tests/test_openapi_webhooks.py checks real deliveries of every kind
+bodies as JSON; tests/api/test_openapi_webhooks.py checks real deliveries of every kind
 against these schemas, so the document cannot drift from what is sent.
 """
 

@@ -1,9 +1,9 @@
 """What the namespaces carry besides the event registry: rooms, connect, client events.
 
-``webapp.events`` declares the server events; this module declares the rest of the
-Socket.IO contract (docs/architecture.md §6) once, for the AsyncAPI document.
-tests/test_asyncapi.py fails when a namespace handles a client event that is not
-declared here.
+``webapp.event_registry`` declares the server events; this module declares the
+rest of the Socket.IO contract (docs/architecture.md §6) once, for the AsyncAPI
+document. tests/api/test_asyncapi_document.py fails when a namespace handles a
+client event that is not declared here.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from webapp.asyncapi.messages import (
     SessionAck,
     SystemSnapshot,
 )
-from webapp.realtime.engagement import JoinSession, SendMessage, SessionEvent
+from webapp.realtime.namespaces.engagement import JoinSession, SendMessage, SessionEvent
 
 # Room kinds, as ``webapp.rooms`` names them; a connection enters them at connect,
 # except session rooms, which join_session enters.

@@ -3,7 +3,7 @@
 One channel per namespace (its address is the namespace); the Switchboard server is
 the application described, so what it emits is a ``send`` operation and what a client
 emits is a ``receive`` operation whose ``reply`` is the ack. Payload schemas come from
-the pydantic models (``webapp.event_schemas``, ``webapp.asyncapi.messages``, the
+the pydantic models (``webapp.event_payloads``, ``webapp.asyncapi.messages``, the
 client-event models of the namespaces); nothing here is written by hand twice.
 """
 
@@ -29,7 +29,7 @@ from webapp.asyncapi.catalog import (
     ClientEvent,
 )
 from webapp.asyncapi.messages import ConnectAuth, ConnectError, ErrorAck, Welcome
-from webapp.events import NAMESPACES, EventType, events_in, validate_payload
+from webapp.event_registry import NAMESPACES, EventType, events_in, validate_payload
 
 ASYNCAPI_VERSION = "3.0.0"
 DOCUMENT_VERSION = "1.0.0"

@@ -1,8 +1,9 @@
 """Schemas of the socket messages outside the event registry (connect, acks, replay).
 
 They describe what the namespaces send (docs/architecture.md §6) so the AsyncAPI
-document can carry them; tests/test_asyncapi_live.py checks real messages of a live
-server against the document, so these cannot drift from the handlers unnoticed.
+document can carry them; tests/sockets/test_messages_match_asyncapi.py checks real
+messages of a live server against the document, so these cannot drift from the
+handlers unnoticed.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from webapp.event_schemas import GpuState, Payload, Snapshot
+from webapp.event_payloads import GpuState, Payload, Snapshot
 
 ReplayReason = Literal["too_many_events", "too_old", "pruned", "last_event_id_ahead"]
 

@@ -13,7 +13,7 @@ from webapp.auth.api_keys import hash_api_key, split_prefix
 from webapp.auth.identity import INTEGRATION_ROLE, Identity
 from webapp.auth.tokens import identity_for_claims
 from webapp.errors import Forbidden, Unauthorized
-from webapp.services.auth_cache import auth_cache
+from webapp.services.tenancy.auth_cache import auth_cache
 
 F = TypeVar("F", bound=Callable[..., Any])
 API_KEY_HEADER = "X-API-Key"

@@ -20,9 +20,9 @@ from flask_jwt_extended.exceptions import JWTExtendedException
 from webapp.auth.identity import Identity
 from webapp.errors import DomainError, error_response
 from webapp.extensions import jwt
-from webapp.services import revocation
-from webapp.services.auth_cache import UserState, auth_cache, init_auth_cache
-from webapp.services.tenancy import identity_for_user_state
+from webapp.services.tenancy import revocation
+from webapp.services.tenancy.auth_cache import UserState, auth_cache, init_auth_cache
+from webapp.services.tenancy.visibility import identity_for_user_state
 
 # Access tokens already verified by this process -> their claims. A client that
 # reconnects presents the same token again and again, and checking its signature

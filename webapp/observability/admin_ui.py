@@ -18,7 +18,6 @@ import hmac
 import logging
 import os
 import re
-from datetime import UTC, datetime
 from typing import Any
 
 import socketio
@@ -26,6 +25,7 @@ from flask import Blueprint, Flask, Response, current_app, send_from_directory
 
 from config import ConfigurationError
 from webapp import metrics
+from webapp.engine.admin_ui import forget_refused_connects
 from webapp.errors import DependencyDown, NotFound
 
 logger = logging.getLogger(__name__)
@@ -107,7 +107,7 @@ def init_admin_ui(app: Flask, sio: socketio.Server) -> None:
         namespace=ADMIN_NAMESPACE,
     )
     if config["ADMIN_UI_MODE"] == "development":  # the mode that lists sockets
-        forget_refused_connects(sio)
+        forget_refused_connects(sio, ADMIN_NAMESPACE)
     quiet_admin_reports(sio)
     app.register_blueprint(bp)
 
@@ -132,38 +132,6 @@ def quiet_admin_reports(sio: socketio.Server) -> None:
             return None  # the UI misses this report; the server carries on
 
     sio.emit = emit_or_drop  # type: ignore[method-assign]
-
-
-def forget_refused_connects(sio: socketio.Server) -> None:
-    """Report a refused connect to the UI as gone (the one private hook here).
-
-    python-socketio's instrumentation (5.18, ``admin.py``) announces a socket
-    before its connect handler runs and never takes it back when the handler
-    refuses: the UI would list sockets that never existed (every bad token), and
-    ``manager._timestamps`` would keep their sids forever. This wraps the
-    instrumented ``Server._trigger_event`` (a private name) to undo both.
-    """
-    instrumented = sio._trigger_event
-
-    def forget(sid: str, namespace: str) -> None:
-        sio.manager._timestamps.pop(sid, None)  # type: ignore[attr-defined]
-        when = datetime.now(UTC).isoformat()
-        refused = (namespace, sid, "connection refused", when)
-        sio.emit("socket_disconnected", refused, namespace=ADMIN_NAMESPACE)
-
-    def trigger(event: str, namespace: str, *args: Any) -> Any:
-        if event != "connect":
-            return instrumented(event, namespace, *args)
-        try:
-            result = instrumented(event, namespace, *args)
-        except (socketio.exceptions.ConnectionRefusedError, ConnectionRefusedError):
-            forget(args[0], namespace)
-            raise
-        if result is False:
-            forget(args[0], namespace)
-        return result
-
-    sio._trigger_event = trigger  # type: ignore[method-assign]
 
 
 def _node_modules() -> str:

@@ -102,7 +102,7 @@ metrics.REGISTRY.register(PROBES)
 def start_dependency_probe(app: Flask) -> None:
     """Probe the database (and the queue) now and then every interval."""
     from webapp.extensions import db, get_socketio
-    from webapp.services.message_queue import redis_client
+    from webapp.services.cluster.message_queue import redis_client
 
     sio = get_socketio(app)
     interval = app.config["DEPENDENCY_PROBE_INTERVAL"]

@@ -1,23 +1,26 @@
-"""The Socket.IO side: one server, four namespaces.
+"""The Socket.IO side: one server, four namespaces (``namespaces/``).
 
-Namespace modules are imported inside the functions: services import
-``webapp.realtime.gate``, and importing the namespaces (which import services)
-at package import time would be circular.
+``build.py`` builds the server from the configuration on the engine seam
+(``webapp/engine/``); the namespaces stay thin over ``webapp.services``.
 """
 
 from __future__ import annotations
 
 from flask import Flask
 
+from webapp.realtime.build import create_socketio_server, mount
+from webapp.realtime.namespaces.dashboard import DashboardNamespace
+from webapp.realtime.namespaces.engagement import EngagementNamespace
+from webapp.realtime.namespaces.events import EventsNamespace
+from webapp.realtime.namespaces.system import SystemNamespace
+from webapp.services.delivery.retention import start_pruning
+from webapp.services.delivery.slow_consumers import start_slow_consumer_watch
+from webapp.services.tenancy.connection_audit import start_connection_audit
+from webapp.services.webhooks.sender import start_webhook_sender
+
 
 def init_socketio(app: Flask) -> None:
     """Create the server, register the namespaces and mount it on the app."""
-    from webapp.realtime.dashboard import DashboardNamespace
-    from webapp.realtime.engagement import EngagementNamespace
-    from webapp.realtime.events import EventsNamespace
-    from webapp.realtime.server import create_socketio_server, mount
-    from webapp.realtime.system import SystemNamespace
-
     sio = create_socketio_server(app)
     sio.register_namespace(EngagementNamespace("/engagement", app))
     sio.register_namespace(EventsNamespace("/events", app))
@@ -32,11 +35,6 @@ def init_socketio(app: Flask) -> None:
 
 def start_background_jobs(app: Flask) -> None:
     """Jobs that run inside a serving process (not in the CLI or unit tests)."""
-    from webapp.services.connection_audit import start_connection_audit
-    from webapp.services.retention import start_pruning
-    from webapp.services.slow_consumers import start_slow_consumer_watch
-    from webapp.services.webhooks.sender import start_webhook_sender
-
     start_pruning(app)
     start_slow_consumer_watch(app)
     start_connection_audit(app)

@@ -8,7 +8,7 @@ from flask import current_app
 from sqlalchemy import text
 
 from webapp.extensions import db
-from webapp.services.message_queue import ping
+from webapp.services.cluster.message_queue import ping
 
 
 def check_dependencies() -> dict[str, dict[str, Any]]:

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from webapp.extensions import db
 from webapp.models import Webhook, WebhookDelivery
 from webapp.models.time import isoformat, utcnow
-from webapp.services.presence import PresenceChange
+from webapp.services.cluster.presence import PresenceChange
 from webapp.services.webhooks.registry import PING, PUBLISHED
 
 logger = logging.getLogger(__name__)

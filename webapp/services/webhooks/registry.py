@@ -12,11 +12,11 @@ from sqlalchemy import select
 
 from webapp.auth.identity import Identity
 from webapp.errors import NotFound, ValidationFailed
-from webapp.events import EVENT_TYPES
+from webapp.event_registry import EVENT_TYPES
 from webapp.extensions import db
 from webapp.models import Webhook
 from webapp.models.time import utcnow
-from webapp.services.tenancy import get_visible_tenant
+from webapp.services.tenancy.visibility import get_visible_tenant
 from webapp.services.webhooks.address_guard import parse_url, resolve
 from webapp.services.webhooks.settings import WebhookSettings
 from webapp.services.webhooks.signer import new_secret

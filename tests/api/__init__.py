@@ -1,0 +1,1 @@
+"""REST against a live server: auth, tenancy, publishing, edges, operations."""

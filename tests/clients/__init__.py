@@ -1,0 +1,1 @@
+"""The official JavaScript client on Node, and the dashboard page in Chromium."""

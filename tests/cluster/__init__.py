@@ -1,0 +1,1 @@
+"""Two or more server processes sharing Redis and PostgreSQL."""

@@ -1,0 +1,1 @@
+"""Socket.IO against a live server, one namespace or behaviour per file."""

@@ -1,0 +1,1 @@
+"""Helpers for the tests: live servers, worlds of tenants and users, socket clients."""

@@ -1,0 +1,1 @@
+"""In-process tests: no server process (the seam, layers, gate, caches, config)."""

@@ -1,0 +1,1 @@
+"""The four Socket.IO namespaces, each thin over the services, on one base."""

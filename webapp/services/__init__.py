@@ -1,0 +1,1 @@
+"""The work, grouped by what users name; views and namespaces stay thin."""

@@ -1,0 +1,1 @@
+"""Cluster state: connections, presence, the message queue, the shared Redis state."""

@@ -1,0 +1,1 @@
+"""The /dashboard namespace's work: analytics, alerts, interventions."""

@@ -1,0 +1,1 @@
+"""Delivery: publishing, the event log writer, targets, replay, history."""

@@ -1,0 +1,1 @@
+"""The /engagement namespace's work: engagements and collaboration sessions."""

@@ -1,0 +1,1 @@
+"""The /events namespace's work: security events, detections, AI agent runs."""

@@ -1,0 +1,1 @@
+"""The /system namespace's work: GPU stats and camera status."""

@@ -1,0 +1,1 @@
+"""Tenancy: tenants, users, API keys, auth, revocation, login throttling, visibility."""
