@@ -13,7 +13,8 @@ from webapp.models import Tenant, User
 from webapp.models.time import utcnow
 from webapp.services.cluster.message_queue import redis_client
 from webapp.services.tenancy import revocation
-from webapp.services.tenancy.auth_cache import EXTENSION_KEY, AuthCache
+from webapp.services.tenancy.auth_cache import EXTENSION_KEY
+from webapp.services.tenancy.auth_cache_protocol import AuthCache
 
 pytestmark = [pytest.mark.redis]
 

@@ -21,7 +21,8 @@ from webapp.auth.identity import Identity
 from webapp.errors import DomainError, error_response
 from webapp.extensions import jwt
 from webapp.services.tenancy import revocation
-from webapp.services.tenancy.auth_cache import UserState, auth_cache, init_auth_cache
+from webapp.services.tenancy.auth_cache import auth_cache, init_auth_cache
+from webapp.services.tenancy.auth_rows import UserState
 from webapp.services.tenancy.visibility import identity_for_user_state
 
 # Access tokens already verified by this process -> their claims. A client that

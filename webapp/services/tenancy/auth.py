@@ -19,7 +19,7 @@ from webapp.models import Tenant, User
 from webapp.services.cluster import connections
 from webapp.services.delivery import to_connection
 from webapp.services.tenancy import login_throttle, revocation
-from webapp.services.tenancy.auth_cache import UserState
+from webapp.services.tenancy.auth_rows import UserState
 
 
 def login(email: str, password: str, address: str | None = None) -> dict[str, Any]:

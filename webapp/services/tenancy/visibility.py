@@ -9,7 +9,8 @@ from webapp.errors import NotFound
 from webapp.extensions import db
 from webapp.input_guard import is_valid_id
 from webapp.models import Tenant
-from webapp.services.tenancy.auth_cache import TenantState, UserState, auth_cache
+from webapp.services.tenancy.auth_cache import auth_cache
+from webapp.services.tenancy.auth_rows import TenantState, UserState
 
 
 def child_tenant_ids(msp_tenant_id: int) -> list[int]:
