@@ -12,7 +12,7 @@ import jsonschema
 from tests.conftest import require_service
 from tests.support.server import ROOT
 
-VALIDATOR = ROOT / "tests" / "js" / "validate_asyncapi.mjs"
+VALIDATOR = ROOT / "tests" / "clients" / "js" / "validate_asyncapi.mjs"
 PARSER_PACKAGE = ROOT / "node_modules" / "@asyncapi" / "parser" / "package.json"
 
 
