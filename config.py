@@ -224,6 +224,20 @@ class Config:
     # Seconds between the database/Redis probes behind switchboard_dependency_up.
     DEPENDENCY_PROBE_INTERVAL = _env_float("DEPENDENCY_PROBE_INTERVAL", 10.0)
 
+    # Webhooks (docs/webhooks.md): attempts, backoff and what a target may be.
+    WEBHOOK_TIMEOUT = _env_float("WEBHOOK_TIMEOUT", 5.0)  # connect and read, each
+    WEBHOOK_MAX_ATTEMPTS = _env_int("WEBHOOK_MAX_ATTEMPTS", 8)
+    WEBHOOK_BACKOFF_BASE = _env_float("WEBHOOK_BACKOFF_BASE", 30.0)
+    WEBHOOK_DISABLE_AFTER = _env_float("WEBHOOK_DISABLE_AFTER", 86400.0)
+    WEBHOOK_ALLOW_HTTP = _env_bool("WEBHOOK_ALLOW_HTTP")
+    WEBHOOK_ALLOW_PRIVATE = _env_bool("WEBHOOK_ALLOW_PRIVATE")
+    WEBHOOK_POLL_INTERVAL = _env_float("WEBHOOK_POLL_INTERVAL", 1.0)
+    # Longer than the slowest attempt (connect + read + a margin), so a live
+    # sender never loses its webhook mid-attempt.
+    WEBHOOK_LEASE = _env_float("WEBHOOK_LEASE", 3 * WEBHOOK_TIMEOUT + 15)
+    WEBHOOK_CONCURRENCY = _env_int("WEBHOOK_CONCURRENCY", 8)
+    WEBHOOK_RETENTION = _env_float("WEBHOOK_RETENTION", 7 * 24 * 3600.0)
+
     ENV_NAME = "base"
     TESTING = False
     DEBUG = False
