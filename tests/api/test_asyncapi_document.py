@@ -19,7 +19,8 @@ from flask import Flask
 from tests.support.asyncapi import check_payload, message, official_parse, reply_names
 from tests.support.server import ROOT, LiveServer
 from webapp.asyncapi.catalog import REFUSAL_CODES
-from webapp.asyncapi.document import build_document, example_envelope
+from webapp.asyncapi.document import build_document
+from webapp.asyncapi.message_schemas import example_envelope
 from webapp.event_registry import EVENT_TYPES, NAMESPACES
 
 pytestmark = pytest.mark.node

@@ -8,7 +8,7 @@ from flask import Flask
 from flask.testing import FlaskCliRunner
 
 from webapp.asyncapi.catalog import CLIENT_EVENTS, REFUSAL_CODES
-from webapp.asyncapi.document import example_envelope
+from webapp.asyncapi.message_schemas import example_envelope
 from webapp.event_registry import EVENT_TYPES, NAMESPACES
 from webapp.protocol_docs import docs_path, render_protocol_docs
 

@@ -16,32 +16,28 @@ from typing import Any
 from pydantic import BaseModel
 
 from webapp.asyncapi.catalog import (
-    ACK_ERROR_CODES,
     CLIENT_EVENTS,
-    EVENT_ERROR_CODES,
     NAMESPACE_ROOMS,
     NAMESPACE_SUMMARIES,
-    REFUSAL_CODES,
     REPLAY_COMPLETE,
     ROOMS,
     SNAPSHOTS,
     WELCOME_NOTE,
-    ClientEvent,
 )
-from webapp.asyncapi.messages import ConnectAuth, ConnectError, ErrorAck, Welcome
-from webapp.event_registry import NAMESPACES, EventType, events_in, validate_payload
+from webapp.asyncapi.message_schemas import (
+    SchemaCollector,
+    connect_error_message,
+    error_ack_message,
+    error_codes_note,
+    event_message,
+    message,
+)
+from webapp.asyncapi.messages import ConnectAuth, Welcome
+from webapp.event_registry import NAMESPACES, events_in
 
 ASYNCAPI_VERSION = "3.0.0"
 DOCUMENT_VERSION = "1.0.0"
-SCHEMA_REF = "#/components/schemas/{model}"
-TARGET_ORDER = ("tenant", "msp", "session", "user")
 
-# Fixed values so the rendered examples are stable from one run to the next.
-EXAMPLE_ID = 812
-EXAMPLE_TENANT_ID = 2
-EXAMPLE_TIMESTAMP = "2026-01-05T09:30:00.123456Z"
-EXAMPLE_SESSION_ID = 7
-EXAMPLE_USER_ID = 3
 
 DESCRIPTION = """\
 Switchboard's Socket.IO v4 protocol: any stock Socket.IO v4 client connects to one \
@@ -142,7 +138,7 @@ class ChannelBuilder:
         self, name: str, description: str | None, model: type[BaseModel]
     ) -> dict[str, str]:
         """Add a message whose payload is a pydantic model."""
-        return self.add(name, _message(name, description, self.schemas.ref(model)))
+        return self.add(name, message(name, description, self.schemas.ref(model)))
 
     def operations(self) -> dict[str, Any]:
         """Connect, the server's messages, the replay, the client events."""
@@ -157,7 +153,7 @@ class ChannelBuilder:
             )
         persisted = []
         for et in events_in(self.namespace):
-            message = self.add(et.name, _event_message(et, self.schemas))
+            message = self.add(et.name, event_message(et, self.schemas))
             ops[f"{self.id}.{et.name}"] = self._send(et.description, [message])
             if et.persisted:
                 persisted.append(message)
@@ -173,16 +169,16 @@ class ChannelBuilder:
         client_events = [ce for ce in CLIENT_EVENTS if ce.namespace == self.namespace]
         if client_events:
             codes = [code for ce in client_events for code in ce.errors]
-            error_ack = self.add("error_ack", _error_ack(self.schemas, codes))
+            error_ack = self.add("error_ack", error_ack_message(self.schemas, codes))
         for ce in client_events:
             payload = self.schemas.ref(ce.payload) if ce.payload is not None else {}
-            request = self.add(ce.name, _message(ce.name, ce.description, payload))
+            request = self.add(ce.name, message(ce.name, ce.description, payload))
             ack = self.add_model(f"{ce.name}_ack", ce.ack.__doc__, ce.ack)
             ops[f"{self.id}.{ce.name}"] = {
                 "action": "receive",
                 "channel": self.ref,
                 "summary": f"Client event `{ce.name}`, acknowledged.",
-                "description": ce.description + _error_codes(ce),
+                "description": ce.description + error_codes_note(ce),
                 "messages": [request],
                 "reply": {"channel": self.ref, "messages": [ack, error_ack]},
             }
@@ -206,7 +202,7 @@ class ChannelBuilder:
 
     def _connect(self) -> dict[str, Any]:
         connect = self.add_model("connect", ConnectAuth.__doc__, ConnectAuth)
-        refused = self.add("connect_error", _connect_error(self.schemas))
+        refused = self.add("connect_error", connect_error_message(self.schemas))
         welcome = self.add_model("welcome", WELCOME_NOTE, Welcome)
         return {
             "action": "receive",
@@ -225,126 +221,3 @@ class ChannelBuilder:
             "description": description,
             "messages": messages,
         }
-
-
-class SchemaCollector:
-    """Pydantic models as JSON Schemas in ``components.schemas``, referenced by name."""
-
-    def __init__(self) -> None:
-        self.collected: dict[str, Any] = {}
-
-    def ref(self, model: type[BaseModel]) -> dict[str, str]:
-        """Add ``model`` (and the models it uses) once; return a ``$ref`` to it."""
-        schema = model.model_json_schema(ref_template=SCHEMA_REF)
-        for name, definition in schema.pop("$defs", {}).items():
-            self.put(name, definition)
-        self.put(model.__name__, schema)
-        return {"$ref": SCHEMA_REF.format(model=model.__name__)}
-
-    def put(self, name: str, schema: dict[str, Any]) -> None:
-        """Add one named schema; two different ones under one name are a bug."""
-        if self.collected.setdefault(name, schema) != schema:
-            raise ValueError(f"two different schemas are named {name}")
-
-
-def _message(name: str, description: str | None, payload: Any) -> dict[str, Any]:
-    return {"name": name, "summary": (description or "").strip(), "payload": payload}
-
-
-def _error_ack(schemas: SchemaCollector, event_codes: list[str]) -> dict[str, Any]:
-    """The negative ack, its ``error.code`` narrowed to this namespace's codes."""
-    payload = ErrorAck.model_json_schema(ref_template=SCHEMA_REF)
-    error = payload.pop("$defs")["AckError"]
-    codes = {**ACK_ERROR_CODES, **{c: EVENT_ERROR_CODES[c] for c in event_codes}}
-    error["properties"]["code"] = {
-        "description": "the error code",
-        "oneOf": [{"const": code, "description": when} for code, when in codes.items()],
-    }
-    payload["properties"]["error"] = error
-    return _message("error_ack", ErrorAck.__doc__, payload)
-
-
-def _error_codes(ce: ClientEvent) -> str:
-    codes = [*ACK_ERROR_CODES, *ce.errors]
-    return " Error codes: " + ", ".join(f"`{code}`" for code in codes) + "."
-
-
-def _connect_error(schemas: SchemaCollector) -> dict[str, Any]:
-    """A refusal: the generic schema, its ``message`` narrowed to the codes."""
-    payload = ConnectError.model_json_schema(ref_template=SCHEMA_REF)
-    for name, definition in payload.pop("$defs", {}).items():
-        schemas.put(name, definition)
-    payload["properties"]["message"] = {
-        "description": "the refusal code",
-        "oneOf": [
-            {"const": code, "description": when} for code, when in REFUSAL_CODES.items()
-        ],
-    }
-    return _message("connect_error", ConnectError.__doc__, payload)
-
-
-def _event_message(et: EventType, schemas: SchemaCollector) -> dict[str, Any]:
-    """A registry event: the envelope around its payload schema, with an example."""
-    targets = [kind for kind in TARGET_ORDER if kind in et.targets]
-    properties: dict[str, Any] = {
-        "id": (
-            {"type": "integer", "minimum": 1, "description": "event-log id, increasing"}
-            if et.persisted
-            else {"type": "null", "description": "volatile: never stored"}
-        ),
-        "type": {"const": et.name, "description": "the event name"},
-        "namespace": {"const": et.namespace, "description": "the namespace"},
-        "tenant_id": {"type": "integer", "description": "the tenant it belongs to"},
-        "room": {
-            "type": "string",
-            "pattern": f"^({'|'.join(targets)}):[0-9]+$",
-            "description": "`<kind>:<id>`: why this connection got it",
-        },
-        "data": {**schemas.ref(et.schema), "description": "the payload"},
-        "timestamp": {
-            "type": "string",
-            "format": "date-time",
-            "description": "ISO 8601 UTC",
-        },
-    }
-    if et.persisted:
-        properties["replayed"] = {
-            "const": True,
-            "description": "only on events re-sent after a reconnect",
-        }
-    return {
-        "name": et.name,
-        "summary": et.description,
-        "payload": {
-            "type": "object",
-            "required": [p for p in properties if p != "replayed"],
-            "properties": properties,
-            "additionalProperties": False,
-        },
-        "examples": [{"name": et.name, "payload": example_envelope(et)}],
-        "x-persisted": et.persisted,
-        "x-targets": targets,
-        "x-publishers": sorted(et.publishers),
-    }
-
-
-def example_envelope(et: EventType) -> dict[str, Any]:
-    """The declared example as a client receives it: validated, in the envelope."""
-    target = next(kind for kind in TARGET_ORDER if kind in et.targets)
-    data = validate_payload(et, et.example)
-    tenant_id = data.get("tenant_id", EXAMPLE_TENANT_ID)
-    target_ids = {
-        "tenant": tenant_id,
-        "msp": tenant_id,
-        "session": data.get("session_id", EXAMPLE_SESSION_ID),
-        "user": EXAMPLE_USER_ID,
-    }
-    return {
-        "id": EXAMPLE_ID if et.persisted else None,
-        "type": et.name,
-        "namespace": et.namespace,
-        "tenant_id": tenant_id,
-        "room": f"{target}:{target_ids[target]}",
-        "data": data,
-        "timestamp": EXAMPLE_TIMESTAMP,
-    }
