@@ -196,9 +196,13 @@ def test_metrics_carry_no_tenant_data(world: World, sockets: SocketFactory) -> N
         },
     )
     assert response.status_code == 202, response.text
-    sockets().connect(world.url, world.user_b.access_token, ["/engagement"])
+    client = sockets().connect(world.url, world.user_b.access_token, ["/engagement"])
+    # An unknown event's name is the client's own text: never a label value.
+    ack = client.call(f"made-up-{marker}", {}, namespace="/engagement", timeout=10)
+    assert ack["error"]["code"] == "unknown_event", ack
     text = scrape_text(world.url)
     assert marker not in text
+    assert 'event="unknown"' in text
     assert world.user_a.email not in text and world.key_a not in text
     assert "tenant:" not in text and "user:" not in text
     label_names = {

@@ -63,7 +63,10 @@ class BaseNamespace(socketio.Namespace):
     def _handle_client_event(self, event: str, sid: str, args: tuple[Any, ...]) -> Any:
         handler = getattr(self, "on_" + event, None)
         if handler is None or event in LIFECYCLE_EVENTS:
-            return self._reject(sid, event, "unknown_event", f"no such event {event!r}")
+            # Labelled "unknown", not by name: a client must not mint label values.
+            return self._reject(
+                sid, "unknown", "unknown_event", f"no such event {event!r}"
+            )
         from webapp.realtime.limits import TokenBucket
 
         bucket = self._buckets.get(sid)
@@ -90,7 +93,10 @@ class BaseNamespace(socketio.Namespace):
     def _reject(
         self, sid: str, event: str, code: str, message: str, details: Any = None
     ) -> dict[str, Any]:
-        """Error ack; a connection that keeps sending bad input is disconnected."""
+        """Error ack; a connection that keeps sending bad input is disconnected.
+
+        ``event`` labels the metric: a registered event's name, or "unknown".
+        """
         metrics.CLIENT_EVENTS.labels(self.namespace, event, code).inc()
         count = self._errors.get(sid, 0) + 1
         self._errors[sid] = count
