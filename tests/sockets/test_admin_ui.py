@@ -2,7 +2,7 @@
 
 Live servers with ``ADMIN_UI=1``; the ``/admin`` namespace is exercised with a
 real ``socketio.Client`` (what the UI runs in the browser); the browser itself is
-in test_ops_admin_ui_browser.py.
+in tests/clients/test_admin_ui_browser.py.
 """
 
 from __future__ import annotations
