@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import os
-
-from flask import Blueprint, Response, current_app, render_template, send_from_directory
+from flask import Blueprint, Response, current_app, render_template
 
 from webapp.auth.permissions import ALERT_ACTION_ROLES
-from webapp.errors import NotFound
+from webapp.vendor import node_module_dir, send_vendored
 
 bp = Blueprint("views", __name__)
 
@@ -28,19 +26,9 @@ CLIENT_BUNDLES = frozenset(
 CHART_BUNDLES = frozenset({"chart.umd.min.js", "chart.umd.min.js.map"})
 
 
-def node_module_dir(*parts: str) -> str:
-    """A folder inside the app's node_modules."""
-    return os.path.join(os.path.dirname(current_app.root_path), "node_modules", *parts)
-
-
 def client_dist_dir() -> str:
     """Where ``npm ci`` put the socket.io-client browser bundles."""
-    default = os.path.join(
-        os.path.dirname(current_app.root_path),
-        "node_modules",
-        "socket.io-client",
-        "dist",
-    )
+    default = node_module_dir("socket.io-client", "dist")
     return str(current_app.config.get("SOCKETIO_CLIENT_DIST") or default)
 
 
@@ -55,22 +43,22 @@ def dashboard_page() -> str:
 @bp.get("/vendor/socket.io/<name>")
 def socketio_client(name: str) -> Response:
     """Serve the pinned socket.io-client bundle from node_modules (no CDN)."""
-    directory = client_dist_dir()
-    if name not in CLIENT_BUNDLES or not os.path.isfile(os.path.join(directory, name)):
-        raise NotFound(
-            "socket.io-client is not installed here; run `make node`",
-            code="client_bundle_missing",
-        )
-    return send_from_directory(directory, name, max_age=3600)
+    return send_vendored(
+        client_dist_dir(),
+        name,
+        "socket.io-client",
+        "client_bundle_missing",
+        CLIENT_BUNDLES,
+    )
 
 
 @bp.get("/vendor/chart.js/<name>")
 def chartjs_bundle(name: str) -> Response:
     """Serve the pinned Chart.js browser bundle from node_modules (no CDN)."""
-    directory = node_module_dir("chart.js", "dist")
-    if name not in CHART_BUNDLES or not os.path.isfile(os.path.join(directory, name)):
-        raise NotFound(
-            "chart.js is not installed here; run `make node`",
-            code="client_bundle_missing",
-        )
-    return send_from_directory(directory, name, max_age=3600)
+    return send_vendored(
+        node_module_dir("chart.js", "dist"),
+        name,
+        "chart.js",
+        "client_bundle_missing",
+        CHART_BUNDLES,
+    )

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
-from flask import Blueprint, Response, current_app, render_template, send_from_directory
+from flask import Blueprint, Response, render_template
 
 from webapp.api.openapi import openapi_document
-from webapp.errors import NotFound
+from webapp.vendor import node_module_dir, send_vendored
 
 bp = Blueprint("apidocs", __name__)
 
@@ -21,8 +20,7 @@ SWAGGER_FILES = frozenset(
 
 def swagger_dist_dir() -> str:
     """Where ``npm ci`` put swagger-ui-dist."""
-    root = os.path.dirname(current_app.root_path)
-    return os.path.join(root, "node_modules", "swagger-ui-dist")
+    return node_module_dir("swagger-ui-dist")
 
 
 @bp.get("/openapi.json")
@@ -40,10 +38,10 @@ def docs_page() -> str:
 @bp.get("/vendor/swagger-ui/<name>")
 def swagger_asset(name: str) -> Response:
     """Serve a Swagger UI asset from node_modules."""
-    directory = swagger_dist_dir()
-    if name not in SWAGGER_FILES or not os.path.isfile(os.path.join(directory, name)):
-        raise NotFound(
-            "swagger-ui-dist is not installed here; run `make node`",
-            code="docs_assets_missing",
-        )
-    return send_from_directory(directory, name, max_age=3600)
+    return send_vendored(
+        swagger_dist_dir(),
+        name,
+        "swagger-ui-dist",
+        "docs_assets_missing",
+        SWAGGER_FILES,
+    )

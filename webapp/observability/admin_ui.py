@@ -21,12 +21,13 @@ import re
 from typing import Any
 
 import socketio
-from flask import Blueprint, Flask, Response, current_app, send_from_directory
+from flask import Blueprint, Flask, Response
 
 from config import ConfigurationError
 from webapp import metrics
 from webapp.engine.admin_ui import forget_refused_connects
 from webapp.errors import DependencyDown, NotFound
+from webapp.vendor import node_module_dir, send_vendored
 
 logger = logging.getLogger(__name__)
 
@@ -134,18 +135,14 @@ def quiet_admin_reports(sio: socketio.Server) -> None:
     sio.emit = emit_or_drop  # type: ignore[method-assign]
 
 
-def _node_modules() -> str:
-    return os.path.join(os.path.dirname(current_app.root_path), "node_modules")
-
-
 def ui_dist_dir() -> str:
     """Where ``npm ci`` put the Admin UI's built files."""
-    return os.path.join(_node_modules(), "@socket.io", "admin-ui", "ui", "dist")
+    return node_module_dir("@socket.io", "admin-ui", "ui", "dist")
 
 
 def icons_dir() -> str:
     """Where ``npm ci`` put the Material Design icon font."""
-    return os.path.join(_node_modules(), "@mdi", "font")
+    return node_module_dir("@mdi", "font")
 
 
 def _missing() -> NotFound:
@@ -202,6 +199,4 @@ def icon_file(folder: str, name: str) -> Response:
 
 
 def _send(directory: str, name: str) -> Response:
-    if not os.path.isdir(directory):
-        raise _missing()
-    return send_from_directory(directory, name, max_age=3600)
+    return send_vendored(directory, name, "@socket.io/admin-ui", "admin_ui_missing")
