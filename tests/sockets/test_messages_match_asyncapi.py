@@ -2,8 +2,9 @@
 
 Real ``socketio.Client`` connections (tests/support/sockets.py) exercise connect,
 refusals, welcome, snapshots, every client event with its ack and error ack,
-presence, chat and replay; each payload is checked against the schema the served document gives
-that message. A handler whose answer drifts from the document fails here.
+presence, chat and replay; each payload is checked against the schema the served
+document gives that message. A handler whose answer drifts from the document fails
+here.
 """
 
 from __future__ import annotations
