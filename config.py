@@ -269,6 +269,9 @@ class ProductionConfig(Config):
 
     ENV_NAME = "production"
     CORS_ALLOWED_ORIGINS = _env_list("CORS_ALLOWED_ORIGINS", [])
+    # Counts only, unless asked: development mode reports every event of every
+    # tenant to the UI, once per recipient, through the message queue.
+    ADMIN_UI_MODE = os.environ.get("ADMIN_UI_MODE", "production")
 
     @classmethod
     def init_app(cls, app: Flask) -> None:

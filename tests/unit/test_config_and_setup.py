@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -160,3 +161,16 @@ def test_procfile_runs_production_and_migrates_first() -> None:
     procfile = (ROOT / "Procfile").read_text()
     assert "web: APP_CONFIG=production python wsgi.py" in procfile
     assert "release: APP_CONFIG=production flask --app webapp db upgrade" in procfile
+
+
+def test_production_admin_ui_reports_counts_only_unless_asked() -> None:
+    """Production's Admin UI mode is `production` by default; development's is not."""
+    env = {k: v for k, v in os.environ.items() if k != "ADMIN_UI_MODE"}
+    code = (
+        "import config; print(config.ProductionConfig.ADMIN_UI_MODE,"
+        " config.DevelopmentConfig.ADMIN_UI_MODE)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, cwd=ROOT, capture_output=True, text=True
+    )
+    assert out.stdout.split() == ["production", "development"], out.stderr
