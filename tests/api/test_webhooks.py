@@ -370,6 +370,16 @@ def test_bad_input_is_the_json_error_shape(world: World, receiver: Receiver) -> 
     hook = create_webhook(api, world.tenant_a["id"], receiver.url, ["ping"])
     patched = api.patch(f"{base}/{hook['id']}", json={"enabled": "sometimes"})
     assert patched.status_code == 400
+    # An explicit null is refused (it used to be a 500, or to disable the hook);
+    # only the filter may be null.
+    for field in ("url", "events", "description", "enabled"):
+        patched = api.patch(f"{base}/{hook['id']}", json={field: None})
+        assert patched.status_code == 400, (field, patched.text)
+        assert patched.json()["error"]["code"] == "invalid", patched.text
+    unchanged = api.get(f"{base}/{hook['id']}").json()
+    assert unchanged["enabled"] is True and unchanged["events"] == ["ping"]
+    cleared = api.patch(f"{base}/{hook['id']}", json={"filter": None})
+    assert cleared.status_code == 200, cleared.text
 
 
 def test_kill_9_with_deliveries_pending_loses_none_and_repeats_none(
