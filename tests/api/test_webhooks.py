@@ -375,7 +375,9 @@ def test_bad_input_is_the_json_error_shape(world: World, receiver: Receiver) -> 
     for field in ("url", "events", "description", "enabled"):
         patched = api.patch(f"{base}/{hook['id']}", json={field: None})
         assert patched.status_code == 400, (field, patched.text)
-        assert patched.json()["error"]["code"] == "invalid", patched.text
+        error = patched.json()["error"]
+        assert error["code"] == "validation_error", patched.text
+        assert error["details"][0]["field"] == field, patched.text
     unchanged = api.get(f"{base}/{hook['id']}").json()
     assert unchanged["enabled"] is True and unchanged["events"] == ["ping"]
     cleared = api.patch(f"{base}/{hook['id']}", json={"filter": None})

@@ -254,14 +254,13 @@ class WebhookPatchBody(Body):
     filter: WebhookFilter | None = None
     enabled: bool | None = None
 
-    @model_validator(mode="before")
+    @field_validator(*_NOT_NULLABLE, mode="before")
     @classmethod
-    def _no_null(cls, data: Any) -> Any:
-        if isinstance(data, dict):
-            nulls = [k for k in _NOT_NULLABLE if k in data and data[k] is None]
-            if nulls:
-                raise ValueError(f"may not be null: {', '.join(nulls)}")
-        return data
+    def _not_null(cls, value: Any) -> Any:
+        # Runs only for fields the body gives (an absent one keeps its default).
+        if value is None:
+            raise ValueError("may not be null (leave it out to keep it)")
+        return value
 
 
 # --------------------------------------------------------------- query strings
