@@ -14,7 +14,7 @@ from webapp.auth.identity import Identity
 from webapp.errors import NotFound, ValidationFailed
 from webapp.event_registry import EVENT_TYPES
 from webapp.extensions import db
-from webapp.models import Webhook
+from webapp.models import Webhook, WebhookDelivery
 from webapp.models.time import utcnow
 from webapp.services.tenancy.visibility import get_visible_tenant
 from webapp.services.webhooks.address_guard import parse_url, resolve
@@ -163,9 +163,14 @@ def rotate_secret(identity: Identity, tenant_id: int, webhook_id: int) -> str:
 
 def delete_webhook(identity: Identity, tenant_id: int, webhook_id: int) -> None:
     """Delete the webhook and its deliveries (pending ones are not sent)."""
-    from webapp.models import WebhookDelivery
-
     webhook = get_webhook(identity, tenant_id, webhook_id)
+    # The row lock first: a publish that already read this webhook as a subscriber
+    # holds FOR KEY SHARE on it (outbox.SUBSCRIBERS) until it has inserted its
+    # deliveries, so this waits for them (and deletes them too) instead of
+    # making that publish fail on the foreign key.
+    db.session.execute(
+        select(Webhook.id).where(Webhook.id == webhook.id).with_for_update()
+    )
     # Explicit: SQLite enforces the foreign key's ON DELETE only with the pragma.
     db.session.query(WebhookDelivery).filter_by(webhook_id=webhook.id).delete()
     db.session.delete(webhook)
