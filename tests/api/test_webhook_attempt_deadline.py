@@ -134,7 +134,7 @@ def test_in_plain_threads_the_attempt_also_ends_at_the_deadline(
         concurrency=1,
         retention=60,
     )
-    outcome = post(drip.url, "s" * 32, "evt_1", b"{}", 1, settings)
+    outcome = post(drip.url, ["s" * 32], "evt_1", b"{}", 1, settings)
     assert outcome.status is None and outcome.error is not None, outcome
     assert "timed out" in outcome.error, outcome
     assert outcome.duration < 2 * TIMEOUT + 1, outcome

@@ -9,6 +9,7 @@ gevent an attempt yields to the hub instead of blocking it.
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import urllib3
@@ -93,7 +94,7 @@ def _pool(
 
 def post(
     url: str,
-    secret: str,
+    secrets: Sequence[str],
     event_id: str,
     body: bytes,
     attempt: int,
@@ -111,7 +112,7 @@ def post(
         "User-Agent": USER_AGENT,
         ID_HEADER: event_id,
         "Switchboard-Webhook-Attempt": str(attempt),
-        SIGNATURE_HEADER: signature_header(secret, body),
+        SIGNATURE_HEADER: signature_header(secrets, body),
     }
     watchdog = Watchdog(deadline_of(settings))
     pool = _pool(target, settings, watchdog)

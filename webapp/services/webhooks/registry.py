@@ -6,6 +6,7 @@ tenant's webhook is a 404, like any other tenant-owned object.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -153,10 +154,21 @@ def update_webhook(
 
 
 def rotate_secret(identity: Identity, tenant_id: int, webhook_id: int) -> str:
-    """A new secret, in effect for every delivery from now on (also retries)."""
+    """A new secret for every delivery from now on; the old one signs too a while.
+
+    For ``WEBHOOK_SECRET_GRACE`` seconds each delivery carries a second ``v1=``
+    made with the previous secret, so a receiver still checking the old one
+    does not refuse deliveries while it is being updated.
+    """
     webhook = get_webhook(identity, tenant_id, webhook_id)
+    now = utcnow()
+    grace = WebhookSettings.of().secret_grace
+    webhook.previous_secret = webhook.secret if grace > 0 else None
+    webhook.previous_secret_until = (
+        now + timedelta(seconds=grace) if grace > 0 else None
+    )
     webhook.secret = new_secret()
-    webhook.updated_at = utcnow()
+    webhook.updated_at = now
     db.session.commit()
     return webhook.secret
 

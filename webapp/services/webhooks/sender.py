@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask import Flask
@@ -39,7 +39,7 @@ class _Job:
 
     delivery_id: int
     url: str
-    secret: str
+    secrets: tuple[str, ...]  # the current one, and the previous during its grace
     event_id: str
     body: bytes
     attempt: int
@@ -101,7 +101,7 @@ class WebhookSender:
                 while (job := _next_job(webhook_id)) is not None:
                     outcome = post(
                         job.url,
-                        job.secret,
+                        job.secrets,
                         job.event_id,
                         job.body,
                         job.attempt,
@@ -127,7 +127,14 @@ def _next_job(webhook_id: int) -> _Job | None:
     """The webhook's oldest due delivery, read and released before sending."""
     now = utcnow()
     row = db.session.execute(
-        select(WebhookDelivery, Webhook.url, Webhook.secret, Webhook.enabled)
+        select(
+            WebhookDelivery,
+            Webhook.url,
+            Webhook.secret,
+            Webhook.previous_secret,
+            Webhook.previous_secret_until,
+            Webhook.enabled,
+        )
         .join(Webhook, Webhook.id == WebhookDelivery.webhook_id)
         .where(
             WebhookDelivery.webhook_id == webhook_id,
@@ -143,13 +150,23 @@ def _next_job(webhook_id: int) -> _Job | None:
         job = _Job(
             delivery.id,
             row.url,
-            row.secret,
+            _signing_secrets(row, now),
             delivery.event_id,
             delivery.body.encode(),
             delivery.attempts + 1,
         )
     db.session.commit()  # no transaction (or pooled connection) across the call
     return job
+
+
+def _signing_secrets(row: Any, now: datetime) -> tuple[str, ...]:
+    """The secret, plus the previous one while its grace after a rotation lasts."""
+    until = row.previous_secret_until
+    if row.previous_secret is None or until is None:
+        return (row.secret,)
+    if until.tzinfo is None:  # SQLite gives naive UTC back
+        until = until.replace(tzinfo=now.tzinfo)
+    return (row.secret, row.previous_secret) if now < until else (row.secret,)
 
 
 def record(job: _Job, outcome: Outcome, settings: WebhookSettings, owner: str) -> bool:
