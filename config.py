@@ -237,6 +237,8 @@ class Config:
     WEBHOOK_LEASE = _env_float("WEBHOOK_LEASE", 3 * WEBHOOK_TIMEOUT + 15)
     WEBHOOK_CONCURRENCY = _env_int("WEBHOOK_CONCURRENCY", 8)
     WEBHOOK_RETENTION = _env_float("WEBHOOK_RETENTION", 7 * 24 * 3600.0)
+    # After rotate-secret the old secret signs too (a second v1=) for this long.
+    WEBHOOK_SECRET_GRACE = _env_float("WEBHOOK_SECRET_GRACE", 86400.0)
 
     ENV_NAME = "base"
     TESTING = False

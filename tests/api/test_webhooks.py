@@ -17,6 +17,7 @@ from tests.support.server import LiveServer
 from tests.support.sockets import SocketRecorder
 from tests.support.webhooks import Received, Receiver, create_webhook, start_server
 from tests.support.world import Api, Member, World, build_world, publish_alerts
+from webapp.services.webhooks.signer import verify
 
 PRESENCE = [
     "session.occupied",
@@ -98,12 +99,15 @@ def test_ping_is_signed_with_the_secret_and_logged(
     assert ping.payload["type"] == "ping" and ping.payload["tenant_id"] == tenant
     assert set(ping.payload) == {"id", "type", "tenant_id", "created_at", "data"}
 
-    # A rotated secret signs from then on; the old one no longer verifies.
+    # A rotated secret signs from then on; during WEBHOOK_SECRET_GRACE (a day
+    # here) the old one signs too, a second v1=, so the receiver keeps accepting.
     rotated = api.post(f"/api/tenants/{tenant}/webhooks/{hook['id']}/rotate-secret")
     assert rotated.status_code == 200 and rotated.json()["secret"] != hook["secret"]
     api.post(f"/api/tenants/{tenant}/webhooks/{hook['id']}/test")
     second = receiver.wait_for(lambda got: len(got) == 2)[1]
-    assert not second.signed
+    header = second.headers["Switchboard-Signature"]
+    assert second.signed and header.count("v1=") == 2, header
+    assert verify(rotated.json()["secret"], header, second.body)
     receiver.secret = rotated.json()["secret"]
     api.post(f"/api/tenants/{tenant}/webhooks/{hook['id']}/test")
     assert receiver.wait_for(lambda got: len(got) == 3)[2].signed
@@ -370,6 +374,18 @@ def test_bad_input_is_the_json_error_shape(world: World, receiver: Receiver) -> 
     hook = create_webhook(api, world.tenant_a["id"], receiver.url, ["ping"])
     patched = api.patch(f"{base}/{hook['id']}", json={"enabled": "sometimes"})
     assert patched.status_code == 400
+    # An explicit null is refused (it used to be a 500, or to disable the hook);
+    # only the filter may be null.
+    for field in ("url", "events", "description", "enabled"):
+        patched = api.patch(f"{base}/{hook['id']}", json={field: None})
+        assert patched.status_code == 400, (field, patched.text)
+        error = patched.json()["error"]
+        assert error["code"] == "validation_error", patched.text
+        assert error["details"][0]["field"] == field, patched.text
+    unchanged = api.get(f"{base}/{hook['id']}").json()
+    assert unchanged["enabled"] is True and unchanged["events"] == ["ping"]
+    cleared = api.patch(f"{base}/{hook['id']}", json={"filter": None})
+    assert cleared.status_code == 200, cleared.text
 
 
 def test_kill_9_with_deliveries_pending_loses_none_and_repeats_none(

@@ -42,6 +42,16 @@ PRODUCTION = WebhookSettings(
         "fe80::1",
         "fd00::1",
         "::ffff:10.0.0.1",
+        # IPv6 forms carrying a private IPv4 address, and site-local:
+        "::7f00:1",  # IPv4-compatible 127.0.0.1
+        "64:ff9b::a00:1",  # NAT64 of 10.0.0.1
+        "64:ff9b:1::a00:1",  # local-use NAT64
+        "2002:a00:1::",  # 6to4 of 10.0.0.1
+        "2001:0:4136:e378:8000:63bf:80ff:fffe",  # Teredo, client 127.0.0.1
+        "fec0::1",  # site-local
+        "::ffff:0:a00:1",  # IPv4-translated 10.0.0.1
+        "192.0.0.8",
+        "198.18.0.1",
     ],
 )
 def test_private_loopback_link_local_and_reserved_are_not_public(address: str) -> None:
@@ -51,6 +61,9 @@ def test_private_loopback_link_local_and_reserved_are_not_public(address: str) -
 def test_public_addresses_are_public() -> None:
     assert is_public(ipaddress.ip_address("93.184.215.14"))
     assert is_public(ipaddress.ip_address("2606:4700::1111"))
+    assert is_public(ipaddress.ip_address("::ffff:93.184.215.14"))
+    assert is_public(ipaddress.ip_address("2002:5db8:d70e::1"))  # 6to4, public
+    assert is_public(ipaddress.ip_address("64:ff9b::808:808"))  # NAT64 of 8.8.8.8
 
 
 def test_production_takes_https_only_unless_allowed() -> None:

@@ -230,12 +230,37 @@ class WebhookCreateBody(Body):
     filter: WebhookFilter | None = None
 
 
+# Absent means "unchanged"; only ``filter`` may be null ("no filter"). A null
+# anywhere else would reach the database (a 500) or silently disable the webhook.
+_NOT_NULLABLE = ("url", "events", "description", "enabled")
+
+
+def _patch_schema_without_null(schema: dict[str, Any]) -> None:
+    """The document says what the validator checks: those fields take no null."""
+    for name in _NOT_NULLABLE:
+        prop = schema["properties"][name]
+        branches = [b for b in prop.pop("anyOf", []) if b.get("type") != "null"]
+        prop.pop("default", None)
+        if branches:
+            prop.update(branches[0])
+
+
 class WebhookPatchBody(Body):
+    model_config = ConfigDict(json_schema_extra=_patch_schema_without_null)
+
     url: WebhookUrl | None = Field(default=None, min_length=1, max_length=2048)
     events: list[WebhookKind] | None = Field(default=None, min_length=1, max_length=10)
     description: str | None = Field(default=None, max_length=500)
     filter: WebhookFilter | None = None
     enabled: bool | None = None
+
+    @field_validator(*_NOT_NULLABLE, mode="before")
+    @classmethod
+    def _not_null(cls, value: Any) -> Any:
+        # Runs only for fields the body gives (an absent one keeps its default).
+        if value is None:
+            raise ValueError("may not be null (leave it out to keep it)")
+        return value
 
 
 # --------------------------------------------------------------- query strings

@@ -44,6 +44,12 @@ class Webhook(db.Model):  # type: ignore[name-defined,misc]
     filter_types: Mapped[list[str] | None] = mapped_column(JSON, default=None)
     # Kept in clear: signing needs it (like any HMAC webhook secret).
     secret: Mapped[str] = mapped_column(String(128))
+    # After a rotation the old secret signs too, until ``previous_secret_until``
+    # (WEBHOOK_SECRET_GRACE): receivers switch over without refusing deliveries.
+    previous_secret: Mapped[str | None] = mapped_column(String(128), default=None)
+    previous_secret_until: Mapped[datetime | None] = mapped_column(
+        DateTime(timezone=True), default=None
+    )
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     disabled_reason: Mapped[str | None] = mapped_column(String(200), default=None)
     # First failure since the last success: a day of failures disables the hook.

@@ -13,9 +13,10 @@ from dataclasses import dataclass
 from urllib.parse import SplitResult, urlsplit
 
 from webapp.errors import ValidationFailed
+from webapp.services.webhooks.ip_policy import is_public
 from webapp.services.webhooks.settings import WebhookSettings
 
-IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+__all__ = ["AddressRefused", "Target", "is_public", "parse_url", "resolve"]
 
 
 class AddressRefused(ValidationFailed):
@@ -58,13 +59,6 @@ def parse_url(url: str, settings: WebhookSettings) -> SplitResult:
             details=[{"field": "url"}],
         )
     return parts
-
-
-def is_public(address: IPAddress) -> bool:
-    """Globally routable unicast: not loopback, private, link-local, reserved..."""
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
-        address = address.ipv4_mapped
-    return address.is_global and not address.is_multicast
 
 
 def resolve(url: str, settings: WebhookSettings) -> Target:

@@ -18,8 +18,13 @@ LATENCY = Histogram(
     buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
     registry=REGISTRY,
 )
+# Every outcome exported from the start (at 0): a rate() or an alert on an outcome
+# that has not happened yet then reads 0, not "no data".
+for _outcome in ("delivered", "retrying", "failed"):
+    ATTEMPTS.labels(_outcome)
+
 QUEUE_DEPTH = Gauge(
     "switchboard_webhook_pending",
-    "Webhook deliveries waiting to be sent (the whole cluster's outbox)",
+    "Webhook deliveries waiting to be sent to enabled webhooks (cluster-wide)",
     registry=REGISTRY,
 )

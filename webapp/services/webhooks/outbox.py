@@ -32,15 +32,23 @@ INSERT_DELIVERIES = insert(DELIVERIES)
 # Only what matching needs (no secret). Built once, with an expanding parameter:
 # it runs in every publish group, and a statement built per call costs its
 # cache-key walk each time.
-SUBSCRIBERS = select(
-    WEBHOOKS.c.id,
-    WEBHOOKS.c.tenant_id,
-    WEBHOOKS.c.events,
-    WEBHOOKS.c.filter_namespace,
-    WEBHOOKS.c.filter_types,
-).where(
-    WEBHOOKS.c.enabled.is_(True),
-    WEBHOOKS.c.tenant_id.in_(bindparam("tenant_ids", expanding=True)),
+# FOR KEY SHARE (PostgreSQL; SQLite has one writer anyway): a webhook read here
+# cannot be deleted before this transaction has inserted its deliveries (a
+# DELETE committed in between would fail the publish on the foreign key). It
+# does not block a PATCH or the sender's lease, which leave the key alone.
+SUBSCRIBERS = (
+    select(
+        WEBHOOKS.c.id,
+        WEBHOOKS.c.tenant_id,
+        WEBHOOKS.c.events,
+        WEBHOOKS.c.filter_namespace,
+        WEBHOOKS.c.filter_types,
+    )
+    .where(
+        WEBHOOKS.c.enabled.is_(True),
+        WEBHOOKS.c.tenant_id.in_(bindparam("tenant_ids", expanding=True)),
+    )
+    .with_for_update(read=True, key_share=True)
 )
 
 

@@ -9,12 +9,18 @@ gevent an attempt yields to the hub instead of blocking it.
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import urllib3
 from urllib3.exceptions import HTTPError
 
 from webapp.services.webhooks.address_guard import AddressRefused, Target, resolve
+from webapp.services.webhooks.deadline import (
+    Watchdog,
+    WatchedHTTPConnection,
+    WatchedHTTPSConnection,
+)
 from webapp.services.webhooks.settings import WebhookSettings
 from webapp.services.webhooks.signer import (
     ID_HEADER,
@@ -48,12 +54,20 @@ def _host_header(target: Target) -> str:
     return host if target.port == default else f"{host}:{target.port}"
 
 
-def _pool(target: Target, settings: WebhookSettings) -> urllib3.HTTPConnectionPool:
+def deadline_of(settings: WebhookSettings) -> float:
+    """An attempt's wall-clock limit, whatever the receiver does (2 × the timeout)."""
+    return 2 * settings.timeout
+
+
+def _pool(
+    target: Target, settings: WebhookSettings, watchdog: Watchdog
+) -> urllib3.HTTPConnectionPool:
     timeout = urllib3.Timeout(
-        connect=settings.timeout, read=settings.timeout, total=2 * settings.timeout
+        connect=settings.timeout, read=settings.timeout, total=deadline_of(settings)
     )
+    pool: urllib3.HTTPConnectionPool
     if target.scheme == "https":
-        return urllib3.HTTPSConnectionPool(
+        pool = urllib3.HTTPSConnectionPool(
             target.address,
             target.port,
             timeout=timeout,
@@ -62,15 +76,25 @@ def _pool(target: Target, settings: WebhookSettings) -> urllib3.HTTPConnectionPo
             cert_reqs="CERT_REQUIRED",
             assert_hostname=target.host,
             server_hostname=target.host,
+            watchdog=watchdog,  # passed on to the connection class
         )
-    return urllib3.HTTPConnectionPool(
-        target.address, target.port, timeout=timeout, retries=False, maxsize=1
+        pool.ConnectionCls = WatchedHTTPSConnection
+        return pool
+    pool = urllib3.HTTPConnectionPool(
+        target.address,
+        target.port,
+        timeout=timeout,
+        retries=False,
+        maxsize=1,
+        watchdog=watchdog,
     )
+    pool.ConnectionCls = WatchedHTTPConnection
+    return pool
 
 
 def post(
     url: str,
-    secret: str,
+    secrets: Sequence[str],
     event_id: str,
     body: bytes,
     attempt: int,
@@ -88,35 +112,55 @@ def post(
         "User-Agent": USER_AGENT,
         ID_HEADER: event_id,
         "Switchboard-Webhook-Attempt": str(attempt),
-        SIGNATURE_HEADER: signature_header(secret, body),
+        SIGNATURE_HEADER: signature_header(secrets, body),
     }
-    pool = _pool(target, settings)
+    watchdog = Watchdog(deadline_of(settings))
+    pool = _pool(target, settings, watchdog)
     try:
-        response = pool.urlopen(
-            "POST",
-            target.path,
-            body=body,
-            headers=headers,
-            redirect=False,
-            preload_content=False,
-            assert_same_host=False,
-        )
-        try:
-            prefix = response.read(RESPONSE_PREFIX_BYTES, decode_content=False)
-        except HTTPError:
-            prefix = b""
-        finally:
-            response.release_conn()
-        return Outcome(
-            response.status,
-            None,
-            time.monotonic() - started,
-            prefix.decode("utf-8", "replace"),
-            response.headers.get("Retry-After"),
-        )
+        with watchdog:
+            return _send(pool, target, body, headers, started)
     except (HTTPError, OSError) as exc:
+        if watchdog.fired:
+            limit = deadline_of(settings)
+            return Outcome(
+                None,
+                f"timed out: no complete answer within {limit:g} s",
+                time.monotonic() - started,
+            )
         return Outcome(
             None, f"{type(exc).__name__}: {exc}"[:200], time.monotonic() - started
         )
     finally:
         pool.close()
+
+
+def _send(
+    pool: urllib3.HTTPConnectionPool,
+    target: Target,
+    body: bytes,
+    headers: dict[str, str],
+    started: float,
+) -> Outcome:
+    """POST and read at most a prefix of the answer (http.client caps the headers)."""
+    response = pool.urlopen(
+        "POST",
+        target.path,
+        body=body,
+        headers=headers,
+        redirect=False,
+        preload_content=False,
+        assert_same_host=False,
+    )
+    try:
+        prefix = response.read(RESPONSE_PREFIX_BYTES, decode_content=False)
+    except HTTPError:
+        prefix = b""
+    finally:
+        response.release_conn()
+    return Outcome(
+        response.status,
+        None,
+        time.monotonic() - started,
+        prefix.decode("utf-8", "replace"),
+        response.headers.get("Retry-After"),
+    )

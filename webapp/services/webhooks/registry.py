@@ -6,6 +6,7 @@ tenant's webhook is a 404, like any other tenant-owned object.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -14,7 +15,7 @@ from webapp.auth.identity import Identity
 from webapp.errors import NotFound, ValidationFailed
 from webapp.event_registry import EVENT_TYPES
 from webapp.extensions import db
-from webapp.models import Webhook
+from webapp.models import Webhook, WebhookDelivery
 from webapp.models.time import utcnow
 from webapp.services.tenancy.visibility import get_visible_tenant
 from webapp.services.webhooks.address_guard import parse_url, resolve
@@ -153,19 +154,35 @@ def update_webhook(
 
 
 def rotate_secret(identity: Identity, tenant_id: int, webhook_id: int) -> str:
-    """A new secret, in effect for every delivery from now on (also retries)."""
+    """A new secret for every delivery from now on; the old one signs too a while.
+
+    For ``WEBHOOK_SECRET_GRACE`` seconds each delivery carries a second ``v1=``
+    made with the previous secret, so a receiver still checking the old one
+    does not refuse deliveries while it is being updated.
+    """
     webhook = get_webhook(identity, tenant_id, webhook_id)
+    now = utcnow()
+    grace = WebhookSettings.of().secret_grace
+    webhook.previous_secret = webhook.secret if grace > 0 else None
+    webhook.previous_secret_until = (
+        now + timedelta(seconds=grace) if grace > 0 else None
+    )
     webhook.secret = new_secret()
-    webhook.updated_at = utcnow()
+    webhook.updated_at = now
     db.session.commit()
     return webhook.secret
 
 
 def delete_webhook(identity: Identity, tenant_id: int, webhook_id: int) -> None:
     """Delete the webhook and its deliveries (pending ones are not sent)."""
-    from webapp.models import WebhookDelivery
-
     webhook = get_webhook(identity, tenant_id, webhook_id)
+    # The row lock first: a publish that already read this webhook as a subscriber
+    # holds FOR KEY SHARE on it (outbox.SUBSCRIBERS) until it has inserted its
+    # deliveries, so this waits for them (and deletes them too) instead of
+    # making that publish fail on the foreign key.
+    db.session.execute(
+        select(Webhook.id).where(Webhook.id == webhook.id).with_for_update()
+    )
     # Explicit: SQLite enforces the foreign key's ON DELETE only with the pragma.
     db.session.query(WebhookDelivery).filter_by(webhook_id=webhook.id).delete()
     db.session.delete(webhook)

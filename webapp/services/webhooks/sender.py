@@ -12,11 +12,11 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask import Flask
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 
 from webapp.extensions import db, get_socketio
 from webapp.models import Webhook, WebhookDelivery
@@ -39,7 +39,7 @@ class _Job:
 
     delivery_id: int
     url: str
-    secret: str
+    secrets: tuple[str, ...]  # the current one, and the previous during its grace
     event_id: str
     body: bytes
     attempt: int
@@ -101,7 +101,7 @@ class WebhookSender:
                 while (job := _next_job(webhook_id)) is not None:
                     outcome = post(
                         job.url,
-                        job.secret,
+                        job.secrets,
                         job.event_id,
                         job.body,
                         job.attempt,
@@ -127,7 +127,14 @@ def _next_job(webhook_id: int) -> _Job | None:
     """The webhook's oldest due delivery, read and released before sending."""
     now = utcnow()
     row = db.session.execute(
-        select(WebhookDelivery, Webhook.url, Webhook.secret, Webhook.enabled)
+        select(
+            WebhookDelivery,
+            Webhook.url,
+            Webhook.secret,
+            Webhook.previous_secret,
+            Webhook.previous_secret_until,
+            Webhook.enabled,
+        )
         .join(Webhook, Webhook.id == WebhookDelivery.webhook_id)
         .where(
             WebhookDelivery.webhook_id == webhook_id,
@@ -143,7 +150,7 @@ def _next_job(webhook_id: int) -> _Job | None:
         job = _Job(
             delivery.id,
             row.url,
-            row.secret,
+            _signing_secrets(row, now),
             delivery.event_id,
             delivery.body.encode(),
             delivery.attempts + 1,
@@ -152,15 +159,29 @@ def _next_job(webhook_id: int) -> _Job | None:
     return job
 
 
+def _signing_secrets(row: Any, now: datetime) -> tuple[str, ...]:
+    """The secret, plus the previous one while its grace after a rotation lasts."""
+    until = row.previous_secret_until
+    if row.previous_secret is None or until is None:
+        return (row.secret,)
+    if until.tzinfo is None:  # SQLite gives naive UTC back
+        until = until.replace(tzinfo=now.tzinfo)
+    return (row.secret, row.previous_secret) if now < until else (row.secret,)
+
+
 def record(job: _Job, outcome: Outcome, settings: WebhookSettings, owner: str) -> bool:
     """Log the attempt; schedule a retry, or finish the delivery.
 
-    In the same transaction, extends this process's lease on the webhook; returns
-    whether it still held it.
+    First extends this process's lease on the webhook, in the same transaction:
+    if the lease was lost (another process took the webhook), nothing is written
+    and it returns False. The delivery is updated only while still ``pending``,
+    so a result can never overwrite another process's.
     """
     now = utcnow()
     delivery = db.session.get(WebhookDelivery, job.delivery_id)
-    if delivery is None:  # its webhook was deleted meanwhile
+    if delivery is None or not lease.extend(
+        delivery.webhook_id, owner, settings.lease
+    ):  # deleted meanwhile, or another process owns the webhook now
         db.session.rollback()
         return False
     webhook = db.session.get(Webhook, delivery.webhook_id)
@@ -172,16 +193,10 @@ def record(job: _Job, outcome: Outcome, settings: WebhookSettings, owner: str) -
         "duration_ms": round(outcome.duration * 1000, 1),
         "response": outcome.response,
     }
-    delivery.attempts = job.attempt
-    delivery.attempt_log = [*(delivery.attempt_log or []), entry][-MAX_LOG_ENTRIES:]
-    metrics.LATENCY.observe(outcome.duration)
+    values: dict[str, Any] = {"attempts": job.attempt}
     if outcome.ok:
-        delivery.state = "delivered"
-        delivery.delivered_at = now
-        delivery.next_attempt_at = None
-        if webhook is not None:
-            webhook.failing_since = None
-        metrics.ATTEMPTS.labels("delivered").inc()
+        result = "delivered"
+        values.update(state="delivered", delivered_at=now, next_attempt_at=None)
     else:
         retry = retry_policy.is_retryable(outcome.status)
         if retry and job.attempt < settings.max_attempts:
@@ -189,18 +204,34 @@ def record(job: _Job, outcome: Outcome, settings: WebhookSettings, owner: str) -
             asked = retry_policy.retry_after(outcome.retry_after)
             if asked is not None and outcome.status in (408, 429, 503):
                 wait = max(wait, asked)
-            delivery.next_attempt_at = now + timedelta(seconds=wait)
-            entry["next_attempt_at"] = isoformat(delivery.next_attempt_at)
-            metrics.ATTEMPTS.labels("retrying").inc()
+            result = "retrying"
+            values["next_attempt_at"] = now + timedelta(seconds=wait)
+            entry["next_attempt_at"] = isoformat(values["next_attempt_at"])
         else:
-            delivery.state = "failed"
-            delivery.next_attempt_at = None
-            metrics.ATTEMPTS.labels("failed").inc()
-        if webhook is not None:
+            result = "failed"
+            values.update(state="failed", next_attempt_at=None)
+    log = [*(delivery.attempt_log or []), entry][-MAX_LOG_ENTRIES:]
+    updated = db.session.execute(
+        update(WebhookDelivery)
+        .where(
+            WebhookDelivery.id == delivery.id,
+            WebhookDelivery.state == "pending",
+        )
+        .values(attempt_log=log, **values)
+        .execution_options(synchronize_session=False)
+    )
+    if getattr(updated, "rowcount", 0) != 1:  # finished by someone else already
+        db.session.rollback()
+        return False
+    if webhook is not None:
+        if outcome.ok:
+            webhook.failing_since = None
+        else:
             _note_failure(webhook, now, settings)
-    held = lease.extend(delivery.webhook_id, owner, settings.lease)
     db.session.commit()
-    return held
+    metrics.LATENCY.observe(outcome.duration)
+    metrics.ATTEMPTS.labels(result).inc()
+    return True
 
 
 def _note_failure(webhook: Webhook, now: Any, settings: WebhookSettings) -> None:
@@ -235,9 +266,14 @@ def prune(retention: float) -> int:
 
 
 def pending_count() -> int:
-    """Deliveries waiting in the outbox (cluster-wide)."""
+    """Deliveries waiting in the outbox for enabled webhooks (cluster-wide)."""
+    # A disabled webhook's deliveries wait for a re-enable that may never come:
+    # not counted, or the gauge (and its alert) would stay up for ever.
     count = db.session.scalar(
-        select(func.count()).where(WebhookDelivery.state == "pending")
+        select(func.count())
+        .select_from(WebhookDelivery)
+        .join(Webhook, Webhook.id == WebhookDelivery.webhook_id)
+        .where(WebhookDelivery.state == "pending", Webhook.enabled.is_(True))
     )
     db.session.commit()
     return int(count or 0)

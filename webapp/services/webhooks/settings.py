@@ -22,6 +22,7 @@ class WebhookSettings:
     lease: float  # how long a process owns a webhook without renewing
     concurrency: int  # webhooks one process sends to at once
     retention: float  # finished deliveries are pruned after this many seconds
+    secret_grace: float = 86400.0  # the old secret signs too after a rotation
 
     @classmethod
     def of(cls, app: Flask | None = None) -> WebhookSettings:
@@ -39,4 +40,5 @@ class WebhookSettings:
             lease=float(config["WEBHOOK_LEASE"]),
             concurrency=max(1, int(config["WEBHOOK_CONCURRENCY"])),
             retention=float(config["WEBHOOK_RETENTION"]),
+            secret_grace=float(config["WEBHOOK_SECRET_GRACE"]),
         )

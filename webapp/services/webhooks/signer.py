@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import secrets
 import time
+from collections.abc import Sequence
 
 SIGNATURE_HEADER = "Switchboard-Signature"
 ID_HEADER = "Switchboard-Webhook-Id"
@@ -23,10 +24,14 @@ def signature(secret: str, timestamp: int, body: bytes) -> str:
     return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
 
 
-def signature_header(secret: str, body: bytes, now: float | None = None) -> str:
-    """The header value for ``body`` signed now."""
+def signature_header(
+    secrets: str | Sequence[str], body: bytes, now: float | None = None
+) -> str:
+    """The header value for ``body`` signed now: one ``v1=`` per secret."""
     timestamp = int(now if now is not None else time.time())
-    return f"t={timestamp},v1={signature(secret, timestamp, body)}"
+    keys = [secrets] if isinstance(secrets, str) else list(secrets)
+    signed = ",".join(f"v1={signature(key, timestamp, body)}" for key in keys)
+    return f"t={timestamp},{signed}"
 
 
 def verify(
