@@ -12,13 +12,15 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from tests.conftest import LiveServer
-from tests.support.private_redis import PrivateRedis, publish
+from tests.support.private_redis import PrivateRedis, private_redis, publish
 from tests.support.sockets import SocketRecorder
 from tests.support.world import Api, build_world
 
 pytestmark = pytest.mark.redis
 
 ALERT = {"severity": "low", "title": "outage", "message": "test"}
+
+__all__ = ["private_redis"]  # the fixture, imported for these tests
 
 
 def test_redis_outage_answers_503_and_delivery_resumes_after_restart(
