@@ -19,10 +19,12 @@ from jsonschema import Draft202012Validator, ValidationError
 from tests.support.dashboard_page import Activity
 from tests.support.server import LiveServer
 from tests.support.sockets import SocketRecorder
-from tests.support.webhooks import Receiver, create_webhook, start_server
+from tests.support.webhooks import Receiver, create_webhook, receiver, start_server
 from tests.support.world import Api, World, build_world
 from webapp.api.webhook_payloads import add_webhooks
 from webapp.services.webhooks.registry import EVENT_KINDS, MAX_WEBHOOKS_PER_TENANT
+
+__all__ = ["receiver"]  # a fixture, used by name
 
 WEBHOOKS = "/api/tenants/{tenant_id}/webhooks"
 ONE = WEBHOOKS + "/{webhook_id}"
@@ -48,14 +50,6 @@ def document(hook_server: LiveServer) -> dict[str, Any]:
 def world(hook_server: LiveServer) -> World:
     """A fresh MSP with two client tenants."""
     return build_world(hook_server.url, hook_server.seed)
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    """A receiver on 127.0.0.1, stopped after the test."""
-    started = Receiver().start()
-    yield started
-    started.stop()
 
 
 def check(document: dict[str, Any], schema: dict[str, Any], instance: Any) -> None:

@@ -15,9 +15,18 @@ import pytest
 from tests.support.engagement import new_session
 from tests.support.server import LiveServer
 from tests.support.sockets import SocketRecorder
-from tests.support.webhooks import Received, Receiver, create_webhook, start_server
+from tests.support.webhooks import (
+    Received,
+    Receiver,
+    call_ok,
+    create_webhook,
+    receiver,
+    start_server,
+)
 from tests.support.world import Api, Member, World, build_world, publish_alerts
 from webapp.services.webhooks.signer import verify
+
+__all__ = ["receiver"]  # a fixture, used by name
 
 PRESENCE = [
     "session.occupied",
@@ -42,14 +51,6 @@ def world(hook_server: LiveServer) -> World:
 
 
 @pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    """A receiver on 127.0.0.1, stopped after the test."""
-    started = Receiver().start()
-    yield started
-    started.stop()
-
-
-@pytest.fixture
 def connect(world: World) -> Iterator[Callable[[Member], SocketRecorder]]:
     """Welcomed /engagement connections (tabs); closed after the test."""
     made: list[SocketRecorder] = []
@@ -63,11 +64,6 @@ def connect(world: World) -> Iterator[Callable[[Member], SocketRecorder]]:
     yield make
     for recorder in made:
         recorder.disconnect()
-
-
-def _call_ok(recorder: SocketRecorder, event: str, session_id: int) -> None:
-    ack = recorder.call(event, {"session_id": session_id})
-    assert ack["ok"] is True, ack
 
 
 def _summary(received: list[Any]) -> list[tuple[str, Any]]:
@@ -134,12 +130,12 @@ def test_presence_transitions_for_two_users_one_with_two_tabs(
     session = new_session(world, alice)["id"]
     alice_1, alice_2, bob_tab = connect(alice), connect(alice), connect(bob)
 
-    _call_ok(alice_1, "join_session", session)
-    _call_ok(alice_2, "join_session", session)  # a second tab: nothing new
-    _call_ok(bob_tab, "join_session", session)
-    _call_ok(alice_1, "leave_session", session)  # alice still has a tab
+    call_ok(alice_1, "join_session", session)
+    call_ok(alice_2, "join_session", session)  # a second tab: nothing new
+    call_ok(bob_tab, "join_session", session)
+    call_ok(alice_1, "leave_session", session)  # alice still has a tab
     receiver.wait_for(lambda got: len(got) >= 3)
-    _call_ok(alice_2, "leave_session", session)
+    call_ok(alice_2, "leave_session", session)
     bob_tab.disconnect()  # leaving by disconnecting counts too
 
     expected = [

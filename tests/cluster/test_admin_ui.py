@@ -6,26 +6,18 @@ each reports through the queue under its own server id (``host:pid``).
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Iterator
 
 import pytest
 
-from tests.conftest import LiveServer, require_service
+from tests.conftest import LiveServer
+from tests.support.cluster_pair import two_processes
 from tests.support.ops import (
     ADMIN_PASSWORD,
     ADMIN_UI_ENV,
     ADMIN_USERNAME,
     AdminClient,
     scrape,
-)
-from tests.support.server import (
-    ServerProcess,
-    base_env,
-    create_database,
-    drop_database,
-    prepare_database,
 )
 from tests.support.sockets import SocketFactory
 from tests.support.world import build_world
@@ -38,27 +30,9 @@ def instrumented_pair(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[list[LiveServer]]:
     """Two Admin UI processes on one fresh database and one queue channel."""
-    postgres = require_service("PostgreSQL", os.environ.get("TEST_POSTGRES_URL"))
-    redis_url = require_service("Redis", os.environ.get("TEST_REDIS_URL"))
-    database_url = create_database(postgres)
-    logs = tmp_path_factory.mktemp("admin-cluster")
-    extra = {
-        **ADMIN_UI_ENV,
-        "MESSAGE_QUEUE_URL": redis_url,
-        "MESSAGE_QUEUE_CHANNEL": f"sb-test-{uuid.uuid4().hex[:10]}",
-        "TEST_LOG_DIR": str(logs),
-    }
-    env = base_env(database_url, extra)
-    processes: list[ServerProcess] = []
-    try:
-        seed = prepare_database(env)
-        for _ in range(2):
-            processes.append(ServerProcess(env).start())
-        yield [LiveServer(process, seed, env) for process in processes]
-    finally:
-        for process in processes:
-            process.stop()
-        drop_database(database_url)
+    settings = {**ADMIN_UI_ENV, "MAX_CONNECTIONS_PER_USER": "5"}
+    with two_processes(tmp_path_factory, "admin-cluster", settings) as servers:
+        yield servers
 
 
 def process_name(server: LiveServer) -> str:

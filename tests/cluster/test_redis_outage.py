@@ -18,8 +18,6 @@ from tests.support.world import Api, build_world
 
 pytestmark = pytest.mark.redis
 
-ALERT = {"severity": "low", "title": "outage", "message": "test"}
-
 __all__ = ["private_redis"]  # the fixture, imported for these tests
 
 

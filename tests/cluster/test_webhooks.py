@@ -6,28 +6,25 @@ and each published event must still reach the receiver exactly once.
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import pytest
 
-from tests.conftest import require_service
-from tests.support.cluster_pair import cluster_env
+from tests.support.cluster_pair import two_processes
 from tests.support.engagement import new_session
-from tests.support.server import (
-    LiveServer,
-    ServerProcess,
-    base_env,
-    create_database,
-    drop_database,
-    prepare_database,
-)
+from tests.support.server import LiveServer
 from tests.support.sockets import SocketRecorder
-from tests.support.webhooks import WEBHOOK_ENV, Receiver, create_webhook
+from tests.support.webhooks import (
+    WEBHOOK_ENV,
+    Receiver,
+    call_ok,
+    create_webhook,
+    receiver,
+)
 from tests.support.world import Member, World, build_world, publish_alerts
+
+__all__ = ["receiver"]  # a fixture, used by name
 
 pytestmark = [pytest.mark.redis, pytest.mark.postgres]
 
@@ -37,44 +34,15 @@ Connect = Callable[[LiveServer, Member], SocketRecorder]
 @pytest.fixture(scope="module")
 def pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[LiveServer]]:
     """Two processes with quick webhook settings, allowed to call 127.0.0.1."""
-    postgres = require_service("PostgreSQL", os.environ.get("TEST_POSTGRES_URL"))
-    redis_url = require_service("Redis", os.environ.get("TEST_REDIS_URL"))
-    database_url = create_database(postgres)
-    logs: Path = tmp_path_factory.mktemp("webhooks-cluster")
-    env = base_env(
-        database_url,
-        {
-            **cluster_env(redis_url),
-            **WEBHOOK_ENV,
-            "MAX_CONNECTIONS_PER_USER": "5",
-            "TEST_LOG_DIR": str(logs),
-        },
-    )
-    processes: list[ServerProcess] = []
-    try:
-        seed = prepare_database(env)
-        processes = [ServerProcess(env), ServerProcess(env)]
-        with ThreadPoolExecutor(2) as starting:  # both boot at once
-            list(starting.map(lambda process: process.start(), processes))
-        yield [LiveServer(process, seed, env) for process in processes]
-    finally:
-        for process in processes:
-            process.stop()
-        drop_database(database_url)
+    settings = {**WEBHOOK_ENV, "MAX_CONNECTIONS_PER_USER": "5"}
+    with two_processes(tmp_path_factory, "webhooks-cluster", settings) as servers:
+        yield servers
 
 
 @pytest.fixture
 def world(pair: list[LiveServer]) -> World:
     """A fresh tenant tree on the pair."""
     return build_world(pair[0].url, pair[0].seed)
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    """A receiver on 127.0.0.1, stopped after the test."""
-    started = Receiver().start()
-    yield started
-    started.stop()
 
 
 @pytest.fixture
@@ -91,11 +59,6 @@ def connect() -> Iterator[Connect]:
     yield make
     for recorder in made:
         recorder.disconnect()
-
-
-def _call_ok(recorder: SocketRecorder, event: str, session_id: int) -> None:
-    ack = recorder.call(event, {"session_id": session_id})
-    assert ack["ok"] is True, ack
 
 
 def test_each_presence_transition_is_delivered_once(
@@ -123,12 +86,12 @@ def test_each_presence_transition_is_delivered_once(
         connect(two, alice),
         connect(two, bob),
     )
-    _call_ok(alice_one, "join_session", session)
-    _call_ok(alice_two, "join_session", session)
-    _call_ok(bob_two, "join_session", session)
-    _call_ok(alice_one, "leave_session", session)
-    _call_ok(alice_two, "leave_session", session)
-    _call_ok(bob_two, "leave_session", session)
+    call_ok(alice_one, "join_session", session)
+    call_ok(alice_two, "join_session", session)
+    call_ok(bob_two, "join_session", session)
+    call_ok(alice_one, "leave_session", session)
+    call_ok(alice_two, "leave_session", session)
+    call_ok(bob_two, "leave_session", session)
 
     expected = [
         ("session.occupied", alice.id),

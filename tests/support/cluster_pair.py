@@ -11,6 +11,8 @@ import os
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -49,6 +51,35 @@ def cluster_env(redis_url: str) -> dict[str, str]:
     }
 
 
+@contextmanager
+def two_processes(
+    tmp_path_factory: pytest.TempPathFactory,
+    name: str = "cluster",
+    extra: dict[str, str] | None = None,
+) -> Iterator[list[LiveServer]]:
+    """Two processes on a fresh PostgreSQL database and a Redis channel of their own.
+
+    ``extra`` settings go over ``cluster_env``'s; both processes boot at once.
+    """
+    postgres = require_service("PostgreSQL", os.environ.get("TEST_POSTGRES_URL"))
+    redis_url = require_service("Redis", os.environ.get("TEST_REDIS_URL"))
+    database_url = create_database(postgres)
+    logs: Path = tmp_path_factory.mktemp(name)
+    settings = {**cluster_env(redis_url), **(extra or {}), "TEST_LOG_DIR": str(logs)}
+    env = base_env(database_url, settings)
+    processes: list[ServerProcess] = []
+    try:
+        seed = prepare_database(env)
+        processes = [ServerProcess(env), ServerProcess(env)]
+        with ThreadPoolExecutor(2) as starting:
+            list(starting.map(lambda process: process.start(), processes))
+        yield [LiveServer(process, seed, env) for process in processes]
+    finally:
+        for process in processes:
+            process.stop()
+        drop_database(database_url)
+
+
 @pytest.fixture(scope="module")
 def pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[LiveServer]]:
     """Two processes sharing a fresh PostgreSQL database and a Redis channel.
@@ -56,21 +87,8 @@ def pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[LiveServer]]
     Module-scoped (starting servers dominates the run time); each test isolates
     itself with a fresh tenant tree.
     """
-    postgres = require_service("PostgreSQL", os.environ.get("TEST_POSTGRES_URL"))
-    redis_url = require_service("Redis", os.environ.get("TEST_REDIS_URL"))
-    database_url = create_database(postgres)
-    logs: Path = tmp_path_factory.mktemp("cluster")
-    env = base_env(database_url, {**cluster_env(redis_url), "TEST_LOG_DIR": str(logs)})
-    processes: list[ServerProcess] = []
-    try:
-        seed = prepare_database(env)
-        for _ in range(2):
-            processes.append(ServerProcess(env).start())
-        yield [LiveServer(process, seed, env) for process in processes]
-    finally:
-        for process in processes:
-            process.stop()
-        drop_database(database_url)
+    with two_processes(tmp_path_factory) as servers:
+        yield servers
 
 
 @pytest.fixture

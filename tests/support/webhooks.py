@@ -9,12 +9,15 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+import pytest
+
 from tests.support.server import LiveServer, ServerProcess, base_env, prepare_database
+from tests.support.sockets import SocketRecorder
 from tests.support.world import Api
 from webapp.services.webhooks.signer import verify
 
@@ -158,3 +161,17 @@ def start_server(directory: str, extra: dict[str, str] | None = None) -> LiveSer
     )
     seed = prepare_database(env)
     return LiveServer(ServerProcess(env).start(), seed, env)
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    """A receiver on 127.0.0.1, stopped after the test (a fixture)."""
+    started = Receiver().start()
+    yield started
+    started.stop()
+
+
+def call_ok(recorder: SocketRecorder, event: str, session_id: int) -> None:
+    """``join_session``/``leave_session`` and check the ack is positive."""
+    ack = recorder.call(event, {"session_id": session_id})
+    assert ack["ok"] is True, ack
