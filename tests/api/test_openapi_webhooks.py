@@ -20,7 +20,7 @@ from tests.support.dashboard_page import Activity
 from tests.support.server import LiveServer
 from tests.support.sockets import SocketRecorder
 from tests.support.webhooks import Receiver, create_webhook, receiver, start_server
-from tests.support.world import Api, World, build_world
+from tests.support.world import Api, World, build_world, publish_alert
 from webapp.api.webhook_payloads import add_webhooks
 from webapp.services.webhooks.registry import EVENT_KINDS, MAX_WEBHOOKS_PER_TENANT
 
@@ -139,15 +139,7 @@ def test_real_deliveries_of_every_kind_match_the_document(
     receiver.secret = hook["secret"]
     api = world.api(world.msp_user)
     assert api.post(f"/api/tenants/{tenant}/webhooks/{hook['id']}/test").ok
-    published = world.api(world.key_a).post(
-        "/api/publish",
-        json={
-            "namespace": "/engagement",
-            "event": "alert",
-            "data": {"title": "disk full", "severity": "high"},
-            "target": {"tenant": tenant},
-        },
-    )
+    published = publish_alert(world.api(world.key_a), tenant, "disk full", "high")
     assert published.status_code == 202, published.text
     session = api.post("/api/sessions", json={"title": "Sync", "tenant_id": tenant})
     assert session.status_code == 201, session.text

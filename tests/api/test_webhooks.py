@@ -23,7 +23,14 @@ from tests.support.webhooks import (
     receiver,
     start_server,
 )
-from tests.support.world import Api, Member, World, build_world, publish_alerts
+from tests.support.world import (
+    Api,
+    Member,
+    World,
+    build_world,
+    publish_alert,
+    publish_alerts,
+)
 from webapp.services.webhooks.signer import verify
 
 __all__ = ["receiver"]  # a fixture, used by name
@@ -166,15 +173,7 @@ def test_event_published_filtered_by_type(world: World, receiver: Receiver) -> N
     )
     receiver.secret = hook["secret"]
     publisher = world.api(world.key_a)
-    sent = publisher.post(
-        "/api/publish",
-        json={
-            "namespace": "/engagement",
-            "event": "alert",
-            "data": {"title": "disk full", "severity": "high"},
-            "target": {"tenant": tenant},
-        },
-    )
+    sent = publish_alert(publisher, tenant, "disk full", "high")
     assert sent.status_code == 202, sent.text
     # Filtered out: another type, and the same type in another namespace.
     for event, data in (
@@ -192,15 +191,7 @@ def test_event_published_filtered_by_type(world: World, receiver: Receiver) -> N
         )
         assert other.status_code == 202, other.text
     # Another tenant's alert never reaches this tenant's webhook.
-    world.api(world.key_b).post(
-        "/api/publish",
-        json={
-            "namespace": "/engagement",
-            "event": "alert",
-            "data": {"title": "not yours", "severity": "low"},
-            "target": {"tenant": world.tenant_b["id"]},
-        },
-    )
+    publish_alert(world.api(world.key_b), world.tenant_b["id"], "not yours")
     (delivery,) = receiver.wait_for(lambda got: len(got) >= 1)
     assert delivery.signed
     envelope = delivery.payload["data"]
@@ -208,15 +199,7 @@ def test_event_published_filtered_by_type(world: World, receiver: Receiver) -> N
     assert envelope["id"] == sent.json()["id"] and envelope["type"] == "alert"
     assert envelope["data"]["title"] == "disk full"
     # Published later than the filtered-out event: once it is here, nothing else is.
-    last = publisher.post(
-        "/api/publish",
-        json={
-            "namespace": "/engagement",
-            "event": "alert",
-            "data": {"title": "last", "severity": "low"},
-            "target": {"tenant": tenant},
-        },
-    )
+    last = publish_alert(publisher, tenant, "last")
     got = receiver.wait_for(lambda got: len(got) >= 2)
     time.sleep(0.3)
     assert [r.payload["data"]["id"] for r in receiver.of()] == [
@@ -289,15 +272,7 @@ def test_a_receiver_slower_than_the_timeout_is_retried_and_the_server_serves_on(
     api.post(path + "/test")
     receiver.wait_for(lambda got: len(got) >= 1)
     # While the sender waits on the receiver, the server goes on serving.
-    published = world.api(world.key_a).post(
-        "/api/publish",
-        json={
-            "namespace": "/engagement",
-            "event": "alert",
-            "data": {"title": "meanwhile", "severity": "low"},
-            "target": {"tenant": tenant},
-        },
-    )
+    published = publish_alert(world.api(world.key_a), tenant, "meanwhile")
     assert published.status_code == 202, published.text
     receiver.wait_for(lambda got: len(got) >= 2)
     deadline = time.monotonic() + 10

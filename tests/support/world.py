@@ -171,6 +171,21 @@ def build_world(url: str, seed: dict[str, Any]) -> World:
     )
 
 
+def publish_alert(
+    api: Api, tenant_id: int, title: str, severity: str = "low"
+) -> requests.Response:
+    """POST /api/publish one /engagement alert to a tenant's room (not checked)."""
+    return api.post(
+        "/api/publish",
+        json={
+            "namespace": "/engagement",
+            "event": "alert",
+            "data": {"title": title, "severity": severity},
+            "target": {"tenant": tenant_id},
+        },
+    )
+
+
 def publish_alerts(
     url: str, api_key: str, tenant_id: int, count: int, prefix: str = "alert"
 ) -> list[int]:
